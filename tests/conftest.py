@@ -1,0 +1,75 @@
+"""Shared fixtures. Every test runs offline: a guard refuses any connection
+that leaves this machine, so a test that would reach Yahoo fails loudly."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+REPO = Path(__file__).resolve().parents[1]
+MASTERCARD_CSV = REPO.parent / "shared" / "data" / "Mastercard_stock_history.csv"
+
+_real_connect = socket.socket.connect
+
+
+def _is_local(address) -> bool:
+    if isinstance(address, str | bytes):  # a Unix socket path
+        return True
+    host = address[0]
+    if host in ("localhost", ""):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@pytest.fixture(autouse=True)
+def _offline(monkeypatch, tmp_path_factory):
+    """No network, and a private cache folder per test session."""
+
+    def guarded_connect(self, address):
+        if not _is_local(address):
+            raise OSError(f"tests are offline: refused a connection to {address!r}")
+        return _real_connect(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded_connect)
+    monkeypatch.setenv("RNNSTOCK_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
+
+
+def make_prices(days: int = 300, *, start: str = "2015-01-01", seed: int = 0) -> pd.DataFrame:
+    """A deterministic random-walk OHLCV frame on business days."""
+    rng = np.random.default_rng(seed)
+    dates = pd.bdate_range(start, periods=days, name="Date")
+    close = 100 * np.exp(np.cumsum(rng.normal(0, 0.01, days)))
+    open_ = close * (1 + rng.normal(0, 0.002, days))
+    high = np.maximum(open_, close) * (1 + np.abs(rng.normal(0, 0.004, days)))
+    low = np.minimum(open_, close) * (1 - np.abs(rng.normal(0, 0.004, days)))
+    volume = rng.integers(1_000_000, 5_000_000, days).astype("float64")
+    return pd.DataFrame(
+        {"Open": open_, "High": high, "Low": low, "Close": close, "Volume": volume}, index=dates
+    )
+
+
+@pytest.fixture
+def prices() -> pd.DataFrame:
+    return make_prices()
+
+
+@pytest.fixture(scope="session")
+def mastercard() -> pd.DataFrame:
+    """The DataCamp tutorial's CSV from ../shared/data, read by rnnstock's own loader."""
+    if not MASTERCARD_CSV.exists():
+        pytest.skip(f"{MASTERCARD_CSV} is not here (it lives in the shared folder beside the repo)")
+    from rnnstock.data import read_price_csv
+
+    return read_price_csv(MASTERCARD_CSV)
