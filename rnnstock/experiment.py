@@ -1,0 +1,170 @@
+"""run_experiment: the whole pipeline, from a spec to scored predictions.
+
+    prices ─► windows ─► model ─► fit ─► predict ─► evaluate
+
+The web pages, the command line, the tests and the benchmarks all call
+this one function.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from rnnstock.data import Fetcher, load_prices
+from rnnstock.evaluation import Scores, evaluate
+from rnnstock.specs import ExperimentSpec
+from rnnstock.training import OnEpoch, ShouldStop, TrainingHistory
+from rnnstock.windows import Windows, make_windows
+
+if TYPE_CHECKING:
+    import keras
+
+
+class TrainingCancelled(Exception):
+    """Raised when ``should_stop`` ended a run before it finished."""
+
+    def __init__(self, history: TrainingHistory):
+        super().__init__(f"Training was cancelled after {history.epochs_run} epoch(s).")
+        self.history = history
+
+
+@dataclass
+class ExperimentResult:
+    spec: ExperimentSpec
+    windows: Windows
+    predictions: pd.DataFrame  # test days: actual, predicted, persistence, moving_average
+    train_fit: pd.Series  # the model's one-day-ahead fit on the training days
+    scores: Scores
+    history: TrainingHistory
+    parameters: int
+    model: keras.Model | None
+    timings: dict[str, float] = field(default_factory=dict)
+    data_source: str = ""
+    data_notice: str | None = None
+
+    @property
+    def rmse(self) -> float:
+        return self.scores.model.rmse
+
+    def summary(self) -> dict[str, Any]:
+        """One flat row for a table of runs."""
+        return {
+            "key": self.spec.key(),
+            "data": self.spec.data.describe(),
+            "target": self.spec.split.target,
+            "window": self.spec.split.window,
+            "model": self.spec.model.describe(),
+            "training": self.spec.train.describe(),
+            "parameters": self.parameters,
+            "epochs run": self.history.epochs_run,
+            "s/epoch": round(self.history.seconds_per_epoch, 3),
+            "RMSE": self.scores.model.rmse,
+            "MAE": self.scores.model.mae,
+            "MAPE %": self.scores.model.mape,
+            "persistence RMSE": self.scores.persistence.rmse,
+            "skill": self.scores.skill,
+        }
+
+    def release_model(self) -> None:
+        """Drop the Keras model (the biggest part) while keeping predictions and scores."""
+        self.model = None
+
+    def save(self, folder: str | Path) -> dict[str, Path]:
+        """Write predictions CSV, the model (.keras) and the chart (HTML) into ``folder``."""
+        from rnnstock.charts import prediction_figure
+
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        paths = {
+            "predictions": folder / "predictions.csv",
+            "chart": folder / "chart.html",
+        }
+        self.predictions.to_csv(paths["predictions"], index_label="Date", float_format="%.4f")
+        prediction_figure(self).write_html(paths["chart"], include_plotlyjs="cdn")
+        if self.model is not None:
+            paths["model"] = folder / "model.keras"
+            self.model.save(paths["model"])
+        return paths
+
+
+def run_experiment(
+    spec: ExperimentSpec,
+    on_epoch: OnEpoch | None = None,
+    should_stop: ShouldStop | None = None,
+    *,
+    prices: pd.DataFrame | None = None,
+    fetcher: Fetcher | None = None,
+    cache_dir: Path | None = None,
+) -> ExperimentResult:
+    """Load, window, build, fit, predict and score one experiment.
+
+    ``prices`` skips loading (the app passes what it already shows);
+    otherwise they come from ``spec.data`` (``fetcher``/``cache_dir`` go to
+    the ticker loader). Raises ``ValueError`` for bad data or settings and
+    ``TrainingCancelled`` when ``should_stop`` ends the run.
+    """
+    from rnnstock.models import build_model
+    from rnnstock.training import fit, seed_everything
+
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    if prices is None:
+        prices = load_prices(spec.data, fetcher=fetcher, cache_dir=cache_dir)
+    windows = make_windows(prices, spec.split, validation_fraction=spec.train.validation_fraction)
+    timings["prepare"] = time.perf_counter() - started
+
+    mark = time.perf_counter()
+    seed_everything(spec.train.seed)
+    model = build_model(spec.model, windows.window)
+    timings["build"] = time.perf_counter() - mark
+
+    mark = time.perf_counter()
+    history = fit(model, windows, spec.train, on_epoch=on_epoch, should_stop=should_stop)
+    timings["fit"] = time.perf_counter() - mark
+    if history.cancelled:
+        raise TrainingCancelled(history)
+
+    mark = time.perf_counter()
+    predicted = windows.to_prices(_predict(model, windows.X_test))
+    fitted = windows.to_prices(_predict(model, np.concatenate([windows.X_train, windows.X_val])))
+    timings["predict"] = time.perf_counter() - mark
+
+    actual = windows.actual_test.to_numpy()
+    previous = windows.test_previous()
+    window_mean = windows.test_window_means()
+    scores = evaluate(actual, predicted, previous, window_mean)
+    predictions = pd.DataFrame(
+        {
+            "actual": actual,
+            "predicted": predicted,
+            "persistence": previous,
+            "moving_average": window_mean,
+        },
+        index=windows.test_dates,
+    )
+    timings["total"] = time.perf_counter() - started
+    return ExperimentResult(
+        spec=spec,
+        windows=windows,
+        predictions=predictions,
+        train_fit=pd.Series(fitted, index=windows.train_dates, name="fit"),
+        scores=scores,
+        history=history,
+        parameters=int(model.count_params()),
+        model=model,
+        timings=timings,
+        data_source=str(prices.attrs.get("source", spec.data.describe())),
+        data_notice=prices.attrs.get("notice"),
+    )
+
+
+def _predict(model: keras.Model, inputs: np.ndarray) -> np.ndarray:
+    if len(inputs) == 0:
+        return np.empty(0)
+    return model.predict(inputs, batch_size=1024, verbose=0)[:, 0]

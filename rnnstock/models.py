@@ -1,0 +1,89 @@
+"""Build the Keras model a ModelSpec describes, and count its parameters by formula.
+
+Keras is imported inside the functions, so importing this module is cheap
+and the first page of the app renders before TensorFlow loads.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+from rnnstock.specs import ModelSpec
+
+if TYPE_CHECKING:
+    import keras
+
+# Gates per cell: the cell's weights are that many copies of a dense layer.
+GATES = {"SimpleRNN": 1, "GRU": 3, "LSTM": 4}
+
+
+def import_keras():
+    """Import Keras on the TensorFlow backend, with TensorFlow's start-up chatter off."""
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    # Level 3 also hides a harmless tf.data graph-attribute error line that TF 2.21
+    # prints on every predict; Python-level exceptions are unaffected.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import keras
+
+    return keras
+
+
+def build_model(spec: ModelSpec, window: int, *, name: str | None = None) -> keras.Model:
+    """A Sequential model: recurrent layers (stacked), dropout, dense head, Dense(1).
+
+    Every recurrent layer but the last returns its whole sequence so the next
+    one can read it, as the Netflix and Google tutorials stack them.
+    """
+    keras = import_keras()
+    layer_class = getattr(keras.layers, spec.cell)
+    layers: list = [keras.Input(shape=(window, 1), name="prices")]
+    for index, units in enumerate(spec.units):
+        last = index == len(spec.units) - 1
+        layer = layer_class(units, activation=spec.activation, return_sequences=not last)
+        if spec.bidirectional:
+            layer = keras.layers.Bidirectional(layer)
+        layers.append(layer)
+        if spec.dropout:
+            layers.append(keras.layers.Dropout(spec.dropout))
+    layers.extend(keras.layers.Dense(size) for size in spec.dense)
+    layers.append(keras.layers.Dense(1, name="next_price"))
+    return keras.Sequential(layers, name=name or spec.cell.lower())
+
+
+def cell_parameters(cell: str, inputs: int, units: int) -> int:
+    """Weights of one recurrent layer: gates × (input kernel + recurrent kernel + bias).
+
+    SimpleRNN and LSTM have one bias per gate unit. Keras' GRU defaults to
+    ``reset_after=True`` (the cuDNN form), which keeps two biases per gate unit.
+    """
+    biases = 2 if cell == "GRU" else 1
+    return GATES[cell] * units * (inputs + units + biases)
+
+
+def parameter_count(spec: ModelSpec) -> int:
+    """The model's trainable parameters, from the cell equations (no Keras needed)."""
+    total, inputs = 0, 1
+    directions = 2 if spec.bidirectional else 1
+    for units in spec.units:
+        total += directions * cell_parameters(spec.cell, inputs, units)
+        inputs = directions * units
+    for size in (*spec.dense, 1):
+        total += inputs * size + size
+        inputs = size
+    return total
+
+
+def summary_rows(model: keras.Model) -> list[dict[str, object]]:
+    """The model summary as rows (layer, type, output shape, parameters), as Keras reports it."""
+    rows = []
+    for layer in model.layers:
+        rows.append(
+            {
+                "layer": layer.name,
+                "type": type(layer).__name__,
+                "output shape": str(tuple(layer.output.shape)),
+                "parameters": int(layer.count_params()),
+            }
+        )
+    return rows
