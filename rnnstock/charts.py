@@ -1,0 +1,136 @@
+"""Plotly figures in the tutorials' look: real prices in gray, predictions in red.
+
+Fonts and lines are sized for a classroom projector.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+if TYPE_CHECKING:
+    from rnnstock.experiment import ExperimentResult
+    from rnnstock.windows import Split
+
+REAL = "#6b6b6b"
+PREDICTED = "#d62728"
+PERSISTENCE = "#1f77b4"
+TRAIN = "#1f77b4"
+TEST = "#ff7f0e"
+
+RANGE_BUTTONS = [
+    {"count": 1, "label": "1m", "step": "month", "stepmode": "backward"},
+    {"count": 6, "label": "6m", "step": "month", "stepmode": "backward"},
+    {"count": 1, "label": "YTD", "step": "year", "stepmode": "todate"},
+    {"count": 1, "label": "1y", "step": "year", "stepmode": "backward"},
+    {"count": 5, "label": "5y", "step": "year", "stepmode": "backward"},
+    {"step": "all", "label": "All"},
+]
+
+
+def _style(figure: go.Figure, title: str, y_title: str) -> go.Figure:
+    figure.update_layout(
+        title={"text": title, "font": {"size": 22}},
+        font={"size": 16},
+        hovermode="x unified",
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+        margin={"l": 60, "r": 20, "t": 90, "b": 50},
+        template="plotly_white",
+    )
+    figure.update_yaxes(title_text=y_title)
+    return figure
+
+
+def price_figure(prices: pd.DataFrame, name: str, *, candlestick: bool = False) -> go.Figure:
+    """The price history with volume below and a range selector."""
+    has_volume = "Volume" in prices.columns and prices["Volume"].notna().any()
+    figure = make_subplots(
+        rows=2 if has_volume else 1,
+        cols=1,
+        shared_xaxes=True,
+        row_heights=[0.75, 0.25] if has_volume else [1.0],
+        vertical_spacing=0.03,
+    )
+    ohlc = all(c in prices.columns for c in ("Open", "High", "Low", "Close"))
+    if candlestick and ohlc:
+        figure.add_trace(
+            go.Candlestick(
+                x=prices.index, open=prices["Open"], high=prices["High"],
+                low=prices["Low"], close=prices["Close"], name="Price",
+            ),
+            row=1, col=1,
+        )
+    else:
+        column = "Close" if "Close" in prices.columns else prices.columns[0]
+        figure.add_trace(
+            go.Scatter(x=prices.index, y=prices[column], name=column, line={"color": REAL}),
+            row=1, col=1,
+        )
+    if has_volume:
+        figure.add_trace(
+            go.Bar(x=prices.index, y=prices["Volume"], name="Volume", marker_color="#9ecae1"),
+            row=2, col=1,
+        )
+        figure.update_yaxes(title_text="Volume", row=2, col=1)
+    figure.update_xaxes(rangeslider_visible=False)
+    figure.update_xaxes(rangeselector={"buttons": RANGE_BUTTONS}, row=1, col=1)
+    _style(figure, f"{name} price", "Price")
+    figure.update_yaxes(title_text="Price", row=1, col=1)
+    return figure
+
+
+def split_figure(split: Split, name: str) -> go.Figure:
+    """The tutorial's split plot: training period and test period in two colours."""
+    train, test = split.train, split.test
+    train_label = f"Train (before {test.index[0]:%Y-%m-%d})"
+    test_label = f"Test ({test.index[0]:%Y-%m-%d} and beyond)"
+    if train.index[-1].year < test.index[0].year and test.index[0].month == 1:
+        year = test.index[0].year
+        train_label, test_label = f"Train (before {year})", f"Test ({year} and beyond)"
+    figure = go.Figure()
+    figure.add_trace(go.Scatter(x=train.index, y=train, name=train_label, line={"color": TRAIN}))
+    figure.add_trace(go.Scatter(x=test.index, y=test, name=test_label, line={"color": TEST}))
+    return _style(figure, f"{name} stock price", f"{split.series.name}")
+
+
+def prediction_figure(
+    result: ExperimentResult,
+    *,
+    show_train_fit: bool = False,
+    show_persistence: bool = False,
+    title: str | None = None,
+) -> go.Figure:
+    """Real vs predicted on the test days, as the tutorials plot it."""
+    predictions = result.predictions
+    target = result.spec.split.target
+    figure = go.Figure()
+    if show_train_fit:
+        train = result.windows.split.train
+        figure.add_trace(
+            go.Scatter(x=train.index, y=train, name="Real (training)",
+                       line={"color": REAL, "width": 1}, opacity=0.6)
+        )
+        figure.add_trace(
+            go.Scatter(x=result.train_fit.index, y=result.train_fit, name="Fit (training)",
+                       line={"color": PREDICTED, "width": 1}, opacity=0.6)
+        )
+    figure.add_trace(
+        go.Scatter(x=predictions.index, y=predictions["actual"], name="Real",
+                   line={"color": REAL, "width": 2.5})
+    )
+    if show_persistence:
+        figure.add_trace(
+            go.Scatter(x=predictions.index, y=predictions["persistence"],
+                       name='Persistence ("tomorrow = today")',
+                       line={"color": PERSISTENCE, "width": 1.5, "dash": "dot"})
+        )
+    figure.add_trace(
+        go.Scatter(x=predictions.index, y=predictions["predicted"],
+                   name=f"Predicted ({result.spec.model.cell})",
+                   line={"color": PREDICTED, "width": 2.5})
+    )
+    name = title or f"{result.data_source or result.spec.data.name} {target} prediction"
+    return _style(figure, name, f"{target} price")

@@ -1,0 +1,245 @@
+"""python -m rnnstock: run experiments and list samples and presets from a terminal.
+
+    python -m rnnstock run --preset datacamp-gru --csv ../shared/data/Mastercard_stock_history.csv
+    python -m rnnstock run --sample sp500 --cell GRU --units 32 --epochs 5
+    python -m rnnstock samples
+    python -m rnnstock presets
+
+Errors print one clear line and exit with status 2 (1 for a cancelled run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from rnnstock.specs import CELLS, OPTIMIZERS, TARGETS, DataSpec, ExperimentSpec
+
+DEFAULT_OUT = Path("runs")
+
+
+def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--preset", help="start from a tutorial's settings (see 'presets')")
+    source = parser.add_argument_group("data (one of)").add_mutually_exclusive_group()
+    source.add_argument("--sample", help="an offline sample (see 'samples')")
+    source.add_argument("--csv", help="a CSV file of daily prices")
+    source.add_argument("--ticker", help="a Yahoo Finance symbol, e.g. AAPL")
+    data = parser.add_argument_group("data range")
+    data.add_argument("--start", help="keep prices from this date or year")
+    data.add_argument("--end", help="keep prices up to this date or year")
+
+    split = parser.add_argument_group("split and window")
+    split.add_argument("--target", choices=TARGETS, help="the price column to predict")
+    split.add_argument("--window", type=int, help="past days each prediction sees")
+    split.add_argument("--train-start", help="first training date or year")
+    split.add_argument("--train-end", help="last training date or year (split by dates)")
+    split.add_argument("--test-end", help="last test date or year")
+    split.add_argument(
+        "--train-fraction", type=float, help="first share of days that train (split by fraction)"
+    )
+
+    model = parser.add_argument_group("model")
+    model.add_argument("--cell", choices=CELLS, help="the recurrent layer type")
+    model.add_argument("--units", help="units per recurrent layer, e.g. 125 or 50,50")
+    model.add_argument("--dropout", type=float, help="dropout after each recurrent layer")
+    model.add_argument(
+        "--bidirectional", action=argparse.BooleanOptionalAction, default=None,
+        help="read each window both ways",
+    )
+    model.add_argument("--dense", help="hidden Dense sizes before the output, e.g. 25")
+
+    train = parser.add_argument_group("training")
+    train.add_argument("--optimizer", type=str.lower, choices=OPTIMIZERS)
+    train.add_argument("--learning-rate", type=float)
+    train.add_argument("--epochs", type=int)
+    train.add_argument("--batch-size", type=int)
+    train.add_argument("--seed", type=int)
+    train.add_argument(
+        "--validation-fraction", type=float, help="tail of the training windows held out"
+    )
+    train.add_argument("--patience", type=int, help="early stopping patience (epochs)")
+
+    output = parser.add_argument_group("output")
+    output.add_argument("--forecast", type=int, default=0, help="business days to forecast")
+    output.add_argument(
+        "--out", type=Path, help=f"folder for the files (default {DEFAULT_OUT}/<run key>)"
+    )
+    output.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m rnnstock",
+        description="Train recurrent networks on stock prices and compare them with naive"
+        " baselines.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    _add_run_arguments(
+        commands.add_parser("run", help="train and evaluate one model, write its files")
+    )
+    commands.add_parser("samples", help="list the offline samples")
+    commands.add_parser("presets", help="list the tutorials' presets")
+    return parser
+
+
+def spec_from_args(args: argparse.Namespace) -> ExperimentSpec:
+    """The preset (or defaults), with every flag the user gave applied on top."""
+    from rnnstock.presets import get_preset
+
+    spec = get_preset(args.preset).spec if args.preset else ExperimentSpec()
+    data = spec.data
+    if args.sample:
+        data = DataSpec("sample", args.sample)
+    elif args.csv:
+        data = DataSpec("csv", args.csv)
+    elif args.ticker:
+        data = DataSpec("ticker", args.ticker, start=data.start, end=data.end)
+    if args.sample or args.csv:
+        # The preset's date range belongs to its own ticker; keep it only if asked.
+        data = data.replace(start=None, end=None)
+    if args.start is not None or args.end is not None:
+        data = data.replace(
+            start=args.start if args.start is not None else data.start,
+            end=args.end if args.end is not None else data.end,
+        )
+
+    split_changes = _given(
+        args, target="target", window="window", train_start="train_start",
+        train_end="train_end", test_end="test_end", train_fraction="train_fraction",
+    )
+    if args.train_fraction is not None and args.train_end is None:
+        split_changes.update(train_end=None, train_start=None, test_end=None)
+    model_changes = _given(
+        args, cell="cell", units="units", dropout="dropout", bidirectional="bidirectional",
+        dense="dense",
+    )
+    train_changes = _given(
+        args, optimizer="optimizer", learning_rate="learning_rate", epochs="epochs",
+        batch_size="batch_size", seed="seed", validation_fraction="validation_fraction",
+        patience="patience",
+    )
+    return ExperimentSpec(
+        data=data,
+        split=spec.split.replace(**split_changes),
+        model=spec.model.replace(**model_changes),
+        train=spec.train.replace(**train_changes),
+    )
+
+
+def _given(args: argparse.Namespace, **names: str) -> dict:
+    return {field: getattr(args, flag) for field, flag in names.items()
+            if getattr(args, flag) is not None}
+
+
+def _progress(total: int, quiet: bool):
+    """A tqdm bar advanced once per epoch, showing loss and seconds per epoch."""
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, unit="epoch", disable=quiet, file=sys.stderr, dynamic_ncols=True)
+
+    def on_epoch(progress) -> None:
+        postfix = {"loss": f"{progress.loss:.2e}", "s/epoch": f"{progress.seconds:.2f}"}
+        if progress.val_loss is not None:
+            postfix["val_loss"] = f"{progress.val_loss:.2e}"
+        bar.set_postfix(postfix, refresh=False)
+        bar.update(1)
+
+    return bar, on_epoch
+
+
+def command_run(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from rnnstock.experiment import TrainingCancelled, run_experiment
+    from rnnstock.presets import get_preset
+
+    spec = spec_from_args(args)
+    if args.forecast < 0:
+        raise ValueError("--forecast takes a number of days, 0 or more.")
+    print(f"Experiment {spec.key()}: {spec.describe()}", file=sys.stderr)
+    bar, on_epoch = _progress(spec.train.epochs, args.quiet)
+    try:
+        result = run_experiment(spec, on_epoch=on_epoch)
+    except TrainingCancelled as cancelled:
+        print(f"rnnstock: {cancelled}", file=sys.stderr)
+        return 1
+    finally:
+        bar.close()
+    if result.data_notice:
+        print(f"Note: {result.data_notice}", file=sys.stderr)
+
+    windows = result.windows
+    print(f"\nData: {result.data_source}")
+    print(
+        f"Training windows: {windows.n_train} ({len(windows.X_val)} held out for validation);"
+        f" test days: {len(windows.test_dates)}"
+        f" ({windows.test_dates[0]:%Y-%m-%d} to {windows.test_dates[-1]:%Y-%m-%d})"
+    )
+    print(
+        f"Model: {spec.model.describe()}, {result.parameters:,} parameters;"
+        f" {result.history.epochs_run} epochs, {result.history.seconds_per_epoch:.2f} s/epoch"
+        + (f" (early stop, best epoch {result.history.best_epoch})"
+           if result.history.stopped_early else "")
+    )
+    table = pd.DataFrame(result.scores.table()).T
+    print("\n" + table.to_string(float_format=lambda v: f"{v:,.2f}") + "\n")
+    print(result.scores.verdict())
+    if args.preset:
+        preset = get_preset(args.preset)
+        if "RMSE" in preset.published:
+            print(
+                f"The tutorial published RMSE {preset.published['RMSE']:.2f}:"
+                f" {preset.published_note}"
+            )
+
+    folder = args.out or DEFAULT_OUT / spec.key()
+    paths = result.save(folder)
+    if args.forecast:
+        from rnnstock.forecast import forecast_future
+
+        future = forecast_future(result.model, windows, args.forecast)
+        paths["forecast"] = Path(folder) / "forecast.csv"
+        future.to_csv(paths["forecast"], index_label="Date", float_format="%.4f")
+        print(f"\nForecast, {args.forecast} business days (errors compound with each step):")
+        print(future.to_string(float_format=lambda v: f"{v:,.2f}"))
+    print("\nFiles:")
+    for kind, path in paths.items():
+        print(f"  {kind:12} {path}")
+    return 0
+
+
+def command_samples(_: argparse.Namespace) -> int:
+    from rnnstock.data import list_samples
+
+    for sample in list_samples():
+        print(f"{sample.name:8} {sample.title} — {sample.start} to {sample.end}")
+    return 0
+
+
+def command_presets(_: argparse.Namespace) -> int:
+    from rnnstock.models import parameter_count
+    from rnnstock.presets import PRESETS
+
+    for preset in PRESETS.values():
+        published = ", ".join(f"{k} {v:g}" for k, v in preset.published.items()) or "chart only"
+        print(f"{preset.id:18} {preset.title}")
+        print(f"{'':18} {preset.spec.describe()}")
+        print(f"{'':18} parameters {parameter_count(preset.spec.model):,}; published: {published}")
+    return 0
+
+
+COMMANDS = {"run": command_run, "samples": command_samples, "presets": command_presets}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except ValueError as error:  # bad settings or data: one readable line
+        print(f"rnnstock: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("rnnstock: interrupted.", file=sys.stderr)
+        return 130
