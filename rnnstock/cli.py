@@ -184,7 +184,11 @@ def command_run(args: argparse.Namespace) -> int:
            if result.history.stopped_early else "")
     )
     table = pd.DataFrame(result.scores.table()).T
-    print("\n" + table.to_string(float_format=lambda v: f"{v:,.2f}") + "\n")
+    print("\n" + table.to_string(float_format=lambda v: f"{v:,.2f}"))
+    print(
+        "Direction %: how often the predicted move from the day before had the real move's"
+        " sign.\nPersistence predicts no move at all, so it scores close to 0 there.\n"
+    )
     print(result.scores.verdict())
     if args.preset:
         preset = get_preset(args.preset)

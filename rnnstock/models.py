@@ -6,7 +6,9 @@ and the first page of the app renders before TensorFlow loads.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 from typing import TYPE_CHECKING
 
 from rnnstock.specs import ModelSpec
@@ -20,13 +22,37 @@ GATES = {"SimpleRNN": 1, "GRU": 3, "LSTM": 4}
 
 def import_keras():
     """Import Keras on the TensorFlow backend, with TensorFlow's start-up chatter off."""
+    if "keras" in sys.modules:
+        return sys.modules["keras"]
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     # Level 3 also hides a harmless tf.data graph-attribute error line that TF 2.21
     # prints on every predict; Python-level exceptions are unaffected.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    import keras
-
+    with _native_stderr_silenced():
+        import keras
     return keras
+
+
+@contextlib.contextmanager
+def _native_stderr_silenced():
+    """Send file descriptor 2 to /dev/null while TensorFlow loads.
+
+    TF 2.21 prints oneDNN and absl start-up lines from C++ before it reads
+    TF_CPP_MIN_LOG_LEVEL; they would land in the middle of a class's terminal.
+    Python exceptions still surface: they are raised after stderr is back.
+    """
+    try:
+        saved = os.dup(2)
+    except OSError:  # no real stderr (some embedded runners): nothing to silence
+        yield
+        return
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def build_model(spec: ModelSpec, window: int, *, name: str | None = None) -> keras.Model:
