@@ -24,11 +24,6 @@ class Preset:
     differences: tuple[str, ...] = ()  # what the tutorial did wrong, and what we do
 
 
-_DATACAMP_DATA = DataSpec("ticker", "MA", start="2006-05-25", end="2021-10-11")
-_DATACAMP_SPLIT = SplitSpec(
-    target="High", window=60, train_start="2016", train_end="2020", train_fraction=None
-)
-_DATACAMP_TRAIN = TrainSpec(optimizer="rmsprop", epochs=50, batch_size=32, seed=455)
 _DATACAMP_NOTES = (
     "Same data, split, scaling and windows as the tutorial: the scaler is fit on 2016–2020"
     " only and each 2021 day is predicted from the 60 days before it.",
@@ -38,9 +33,6 @@ _DATACAMP_NOTES = (
     " TensorFlow 2 run, so expect the RMSE to differ by about a dollar.",
 )
 
-_MSFT_DATA = DataSpec("ticker", "MSFT", start="2018-01-01", end="2022-12-31")
-_MSFT_SPLIT = SplitSpec(target="Adj Close", window=120, train_fraction=0.8)
-_MSFT_TRAIN = TrainSpec(optimizer="adam", epochs=1, batch_size=1, seed=42)
 _MSFT_NOTES = (
     "The tutorial fit its scaler on all five years, test period included, so the model"
     " saw the test prices' range before it was tested. Here the scaler is fit on the"
@@ -53,40 +45,54 @@ _MSFT_NOTES = (
     " can be repeated.",
 )
 
+
+def _datacamp(cell: str, *, published_rmse: float, parameters: int) -> Preset:
+    """Seeds 000/002 train LSTM(125) and GRU(125) on identical windows."""
+    return Preset(
+        id=f"datacamp-{cell.lower()}",
+        title=f"DataCamp: MasterCard {cell}(125)",
+        tutorial="DataCamp 'Recurrent Neural Network Tutorial (RNN)' (seeds 000/002)",
+        spec=ExperimentSpec(
+            data=DataSpec("ticker", "MA", start="2006-05-25", end="2021-10-11"),
+            split=SplitSpec(
+                target="High", window=60, train_start="2016", train_end="2020",
+                train_fraction=None,
+            ),
+            model=ModelSpec(cell=cell, units=(125,)),
+            train=TrainSpec(optimizer="rmsprop", epochs=50, batch_size=32, seed=455),
+        ),
+        published={"RMSE": published_rmse, "parameters": parameters},
+        published_note=(
+            "RMSE in dollars on the 2021 test days (computed correctly). The tutorial"
+            " concludes GRU (5.50) beats LSTM (6.70) from one run of each."
+        ),
+        differences=_DATACAMP_NOTES,
+    )
+
+
+def _msft(cell: str, *, published_rmse: float, parameters: int) -> Preset:
+    """Seed 003 trains the same network twice, once with each cell type."""
+    return Preset(
+        id=f"msft-{cell.lower()}",
+        title=f"MSFT: 2 × {cell}(50) + Dense(25)",
+        tutorial="'Recurrent Neural Network (RNN)' case study on MSFT (seed 003)",
+        spec=ExperimentSpec(
+            data=DataSpec("ticker", "MSFT", start="2018-01-01", end="2022-12-31"),
+            split=SplitSpec(target="Adj Close", window=120, train_fraction=0.8),
+            model=ModelSpec(cell=cell, units=(50, 50), dense=(25,)),
+            train=TrainSpec(optimizer="adam", epochs=1, batch_size=1, seed=42),
+        ),
+        published={"RMSE": published_rmse, "parameters": parameters},
+        published_note="Computed with a wrong formula on mixed scales: not an error measure.",
+        differences=_MSFT_NOTES,
+    )
+
+
 PRESETS: dict[str, Preset] = {
     preset.id: preset
     for preset in (
-        Preset(
-            id="datacamp-lstm",
-            title="DataCamp: MasterCard LSTM(125)",
-            tutorial="DataCamp 'Recurrent Neural Network Tutorial (RNN)' (seeds 000/002)",
-            spec=ExperimentSpec(
-                data=_DATACAMP_DATA,
-                split=_DATACAMP_SPLIT,
-                model=ModelSpec(cell="LSTM", units=(125,)),
-                train=_DATACAMP_TRAIN,
-            ),
-            published={"RMSE": 6.70, "parameters": 63626},
-            published_note="RMSE in dollars on the 2021 test days (computed correctly).",
-            differences=_DATACAMP_NOTES,
-        ),
-        Preset(
-            id="datacamp-gru",
-            title="DataCamp: MasterCard GRU(125)",
-            tutorial="DataCamp 'Recurrent Neural Network Tutorial (RNN)' (seeds 000/002)",
-            spec=ExperimentSpec(
-                data=_DATACAMP_DATA,
-                split=_DATACAMP_SPLIT,
-                model=ModelSpec(cell="GRU", units=(125,)),
-                train=_DATACAMP_TRAIN,
-            ),
-            published={"RMSE": 5.50, "parameters": 48126},
-            published_note=(
-                "RMSE in dollars on the 2021 test days (computed correctly). The tutorial"
-                " concludes GRU beats LSTM from one run of each."
-            ),
-            differences=_DATACAMP_NOTES,
-        ),
+        _datacamp("LSTM", published_rmse=6.70, parameters=63626),
+        _datacamp("GRU", published_rmse=5.50, parameters=48126),
         Preset(
             id="netflix-simplernn",
             title="Netflix: 3 × SimpleRNN(20)",
@@ -113,34 +119,8 @@ PRESETS: dict[str, Preset] = {
                 " Here validation, when asked for, is the tail of the training period.",
             ),
         ),
-        Preset(
-            id="msft-simplernn",
-            title="MSFT: 2 × SimpleRNN(50) + Dense(25)",
-            tutorial="'Recurrent Neural Network (RNN)' case study on MSFT (seed 003)",
-            spec=ExperimentSpec(
-                data=_MSFT_DATA,
-                split=_MSFT_SPLIT,
-                model=ModelSpec(cell="SimpleRNN", units=(50, 50), dense=(25,)),
-                train=_MSFT_TRAIN,
-            ),
-            published={"RMSE": 295.53, "parameters": 8951},
-            published_note="Computed with a wrong formula on mixed scales: not an error measure.",
-            differences=_MSFT_NOTES,
-        ),
-        Preset(
-            id="msft-lstm",
-            title="MSFT: 2 × LSTM(50) + Dense(25)",
-            tutorial="'Recurrent Neural Network (RNN)' case study on MSFT (seed 003)",
-            spec=ExperimentSpec(
-                data=_MSFT_DATA,
-                split=_MSFT_SPLIT,
-                model=ModelSpec(cell="LSTM", units=(50, 50), dense=(25,)),
-                train=_MSFT_TRAIN,
-            ),
-            published={"RMSE": 293.75, "parameters": 31901},
-            published_note="Computed with a wrong formula on mixed scales: not an error measure.",
-            differences=_MSFT_NOTES,
-        ),
+        _msft("SimpleRNN", published_rmse=295.53, parameters=8951),
+        _msft("LSTM", published_rmse=293.75, parameters=31901),
         Preset(
             id="google-lstm",
             title="Google: 4 × LSTM(50) with dropout 0.2",
