@@ -71,14 +71,16 @@ def price_figure(prices: pd.DataFrame, name: str, *, candlestick: bool = False) 
         )
     if has_volume:
         figure.add_trace(
-            go.Bar(x=prices.index, y=prices["Volume"], name="Volume", marker_color="#9ecae1"),
+            go.Bar(x=prices.index, y=prices["Volume"], name="Volume", marker_color="#4a90c2"),
             row=2, col=1,
         )
-        figure.update_yaxes(title_text="Volume", row=2, col=1)
     figure.update_xaxes(rangeslider_visible=False)
     figure.update_xaxes(rangeselector={"buttons": RANGE_BUTTONS}, row=1, col=1)
     _style(figure, f"{name} price", "Price")
-    figure.update_yaxes(title_text="Price", row=1, col=1)
+    if has_volume:
+        figure.update_yaxes(title_text="Volume", row=2, col=1)
+    # The axes say what each panel is; a legend would sit on the range buttons.
+    figure.update_layout(showlegend=False)
     return figure
 
 
