@@ -49,6 +49,10 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
         help="read each window both ways",
     )
     model.add_argument("--dense", help="hidden Dense sizes before the output, e.g. 25")
+    model.add_argument(
+        "--activation", choices=("tanh", "relu", "sigmoid", "linear"),
+        help="activation inside the recurrent cells (default tanh)",
+    )
 
     train = parser.add_argument_group("training")
     train.add_argument("--optimizer", type=str.lower, choices=OPTIMIZERS)
@@ -113,7 +117,7 @@ def spec_from_args(args: argparse.Namespace) -> ExperimentSpec:
         split_changes.update(train_end=None, train_start=None, test_end=None)
     model_changes = _given(
         args, cell="cell", units="units", dropout="dropout", bidirectional="bidirectional",
-        dense="dense",
+        dense="dense", activation="activation",
     )
     train_changes = _given(
         args, optimizer="optimizer", learning_rate="learning_rate", epochs="epochs",
@@ -243,6 +247,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return COMMANDS[args.command](args)
     except ValueError as error:  # bad settings or data: one readable line
         print(f"rnnstock: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:  # e.g. an output folder that cannot be written
+        where = f": {error.filename}" if error.filename else ""
+        print(f"rnnstock: {error.strerror or error}{where}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("rnnstock: interrupted.", file=sys.stderr)

@@ -8,13 +8,15 @@ from tests.conftest import MASTERCARD_CSV
 def test_flags_override_the_preset():
     args = build_parser().parse_args(
         ["run", "--preset", "datacamp-gru", "--sample", "sp500", "--epochs", "3",
-         "--units", "16,8", "--optimizer", "Adam", "--train-fraction", "0.7"]
+         "--units", "16,8", "--optimizer", "Adam", "--train-fraction", "0.7",
+         "--activation", "relu"]
     )
     spec = spec_from_args(args)
     assert (spec.data.source, spec.data.name, spec.data.start) == ("sample", "sp500", None)
     assert spec.train.epochs == 3 and spec.train.optimizer == "adam"
     assert spec.train.seed == 455  # kept from the preset
     assert spec.model.units == (16, 8) and spec.model.cell == "GRU"
+    assert spec.model.activation == "relu"
     assert spec.split.mode == "fraction" and spec.split.train_fraction == 0.7
 
 
@@ -44,6 +46,8 @@ def test_run_prints_metrics_beside_baselines_and_writes_files(tmp_path, capsys):
         (["run", "--ticker", "AAPL!"], "AAPL!"),
         (["run", "--sample", "msft", "--window", "1"], "at least 2 days"),
         (["run", "--preset", "datacamp-gru", "--sample", "msft"], "no test days"),
+        (["run", "--sample", "msft", "--epochs", "1", "--units", "2", "--window", "5",
+          "--start", "2017", "--out", "/proc/rnnstock-cannot-write-here"], "rnnstock-cannot"),
     ],
 )
 def test_errors_are_one_clear_line(argv, message, capsys):
