@@ -33,6 +33,9 @@ class TrainingCancelled(Exception):
         super().__init__(f"Training was cancelled after {history.epochs_run} epoch(s).")
         self.history = history
 
+    def __reduce__(self):  # travels back from worker processes with its history
+        return (TrainingCancelled, (self.history,))
+
 
 @dataclass
 class ExperimentResult:

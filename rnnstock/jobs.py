@@ -1,0 +1,272 @@
+"""Background training for the web app: a shared queue, worker processes, progress, cancel.
+
+A Streamlit script reruns on every click, so training cannot live in it.
+Jobs go to a pool of worker processes shared by every browser session on
+the server; at most ``workers`` train at once (default: one per core) and
+the rest wait in submission order, each knowing its place in the queue.
+Workers are separate processes so that trainings do not share TensorFlow's
+global seed, a crash cannot take the server down, and the server process
+itself never has to import TensorFlow to train.
+"""
+
+from __future__ import annotations
+
+import itertools
+import multiprocessing
+import os
+import queue
+import threading
+import time
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from rnnstock.specs import ExperimentSpec
+from rnnstock.training import EpochProgress
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from rnnstock.experiment import ExperimentResult
+
+QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
+FINISHED = (DONE, FAILED, CANCELLED)
+
+
+def default_workers() -> int:
+    """Trainings at once: ``RNNSTOCK_WORKERS`` if set, else one per core."""
+    configured = os.environ.get("RNNSTOCK_WORKERS", "").strip()
+    if configured:
+        try:
+            workers = int(configured)
+        except ValueError:
+            raise ValueError(
+                f"RNNSTOCK_WORKERS must be a whole number, not '{configured}'."
+            ) from None
+        if workers < 1:
+            raise ValueError("RNNSTOCK_WORKERS must be at least 1.")
+        return workers
+    return max(1, os.cpu_count() or 1)
+
+
+@dataclass
+class Job:
+    """One training, as the pages see it; updated by the manager's threads."""
+
+    id: str
+    spec: ExperimentSpec
+    label: str
+    submitted: float = field(default_factory=time.time)
+    status: str = QUEUED
+    progress: list[EpochProgress] = field(default_factory=list)
+    started: float | None = None
+    finished: float | None = None
+    result: ExperimentResult | None = None
+    error: str | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.status in FINISHED
+
+    @property
+    def epochs(self) -> int:
+        return self.spec.train.epochs
+
+    @property
+    def latest(self) -> EpochProgress | None:
+        return self.progress[-1] if self.progress else None
+
+    @property
+    def fraction(self) -> float:
+        """Share of planned epochs finished (1.0 once done)."""
+        if self.status == DONE:
+            return 1.0
+        return len(self.progress) / self.epochs
+
+    @property
+    def elapsed(self) -> float:
+        if self.started is None:
+            return 0.0
+        return (self.finished or time.time()) - self.started
+
+    @property
+    def eta(self) -> float | None:
+        """Seconds left, estimated from the epochs so far (None before the first)."""
+        latest = self.latest
+        if self.done or latest is None:
+            return None
+        return latest.eta
+
+
+class JobManager:
+    """Runs jobs in worker processes; safe to share between Streamlit sessions."""
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = workers or default_workers()
+        context = multiprocessing.get_context("spawn")  # no forked TensorFlow state
+        self._manager = context.Manager()
+        self._events = self._manager.Queue()
+        self._executor = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+        self._jobs: dict[str, Job] = {}
+        self._futures: dict[str, Future] = {}
+        self._cancel_flags: dict[str, object] = {}
+        self._lock = threading.Lock()
+        self._ids = itertools.count(1)
+        self._closed = False
+        self._listener = threading.Thread(target=self._listen, name="rnnstock-jobs", daemon=True)
+        self._listener.start()
+
+    # -- what the pages call -------------------------------------------------
+
+    def submit(
+        self, spec: ExperimentSpec, *, prices: pd.DataFrame | None = None, label: str = ""
+    ) -> Job:
+        """Queue a training; returns at once. ``prices`` saves the worker a reload."""
+        if self._closed:
+            raise RuntimeError("The job manager has been shut down.")
+        job_id = f"job-{next(self._ids)}-{spec.key()[:6]}"
+        job = Job(id=job_id, spec=spec, label=label or spec.model.describe())
+        cancel_flag = self._manager.Event()
+        with self._lock:
+            self._jobs[job_id] = job
+            self._cancel_flags[job_id] = cancel_flag
+            future = self._executor.submit(
+                _train_in_worker, job_id, spec, prices, self._events, cancel_flag
+            )
+            self._futures[job_id] = future
+        future.add_done_callback(lambda done, job=job: self._finish(job, done))
+        return job
+
+    def job(self, job_id: str) -> Job | None:
+        return self._jobs.get(job_id)
+
+    def jobs(self) -> list[Job]:
+        with self._lock:
+            return list(self._jobs.values())
+
+    def queue_position(self, job: Job) -> int | None:
+        """1 for the next job to start, 2 for the one after, …; None unless queued."""
+        if job.status != QUEUED:
+            return None
+        with self._lock:
+            waiting = [j for j in self._jobs.values() if j.status == QUEUED]
+        waiting.sort(key=lambda j: j.submitted)
+        return next((i for i, j in enumerate(waiting, 1) if j.id == job.id), None)
+
+    def running(self) -> int:
+        return sum(1 for job in self.jobs() if job.status == RUNNING)
+
+    def cancel(self, job_id: str) -> None:
+        """Stop a job: a queued one never starts, a running one stops after its batch."""
+        with self._lock:
+            job = self._jobs.get(job_id)
+            future = self._futures.get(job_id)
+            flag = self._cancel_flags.get(job_id)
+        if job is None or job.done:
+            return
+        if flag is not None:
+            flag.set()
+        if future is not None and future.cancel():
+            self._mark(job, CANCELLED)
+
+    def forget(self, job_id: str) -> None:
+        """Drop a finished job and its result (the model with it) to free memory."""
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is None or not job.done:
+                return
+            del self._jobs[job_id]
+            self._futures.pop(job_id, None)
+            self._cancel_flags.pop(job_id, None)
+
+    def wait(self, job_id: str, timeout: float | None = None) -> Job:
+        """Block until the job has finished (for the CLI, tests and benchmarks)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        job = self._jobs[job_id]
+        while not job.done:
+            if deadline is not None and time.monotonic() > deadline:
+                raise TimeoutError(f"{job.label} did not finish within {timeout} s.")
+            time.sleep(0.05)
+        return job
+
+    def shutdown(self) -> None:
+        self._closed = True
+        for job in self.jobs():
+            self.cancel(job.id)
+        self._executor.shutdown(wait=True, cancel_futures=True)
+        self._events.put(None)
+        self._listener.join(timeout=5)
+        self._manager.shutdown()
+
+    # -- inside -----------------------------------------------------------------
+
+    def _listen(self) -> None:
+        """Apply the workers' 'started' and per-epoch messages to their jobs."""
+        while True:
+            try:
+                message = self._events.get()
+            except (EOFError, OSError, queue.Empty):  # the manager went away
+                return
+            if message is None:
+                return
+            job_id, kind, payload = message
+            job = self._jobs.get(job_id)
+            if job is None:
+                continue
+            if kind == "started" and job.status == QUEUED:
+                job.started = payload
+                job.status = RUNNING
+            elif kind == "epoch":
+                job.progress.append(payload)
+
+    def _finish(self, job: Job, future: Future) -> None:
+        from rnnstock.experiment import TrainingCancelled
+
+        try:
+            result = future.result()
+        except CancelledError:
+            self._mark(job, CANCELLED)
+            return
+        except TrainingCancelled:
+            self._mark(job, CANCELLED)
+            return
+        except ValueError as error:  # bad data or settings: the message is for the user
+            job.error = str(error)
+            self._mark(job, FAILED)
+            return
+        except Exception as error:  # a crash in the worker: say so plainly, keep serving
+            job.error = f"Training failed unexpectedly ({type(error).__name__}: {error})."
+            self._mark(job, FAILED)
+            return
+        job.result = result
+        self._mark(job, DONE)
+
+    def _mark(self, job: Job, status: str) -> None:
+        if job.done:
+            return
+        job.finished = time.time()
+        if job.started is None and status != CANCELLED:
+            job.started = job.submitted
+        job.status = status
+        with self._lock:
+            self._cancel_flags.pop(job.id, None)
+
+
+def _train_in_worker(job_id, spec, prices, events, cancel_flag) -> ExperimentResult:
+    """Runs in a worker process: one experiment, reporting back through ``events``."""
+    from rnnstock.experiment import run_experiment
+    from rnnstock.models import import_keras
+
+    if cancel_flag.is_set():
+        from rnnstock.experiment import TrainingCancelled
+        from rnnstock.training import TrainingHistory
+
+        raise TrainingCancelled(TrainingHistory(cancelled=True))
+    import_keras().backend.clear_session()  # forget the previous job's graphs
+    events.put((job_id, "started", time.time()))
+    return run_experiment(
+        spec,
+        on_epoch=lambda progress: events.put((job_id, "epoch", progress)),
+        should_stop=cancel_flag.is_set,
+        prices=prices,
+    )

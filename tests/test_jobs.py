@@ -1,0 +1,78 @@
+"""The background job queue, with real worker processes and tiny models."""
+
+import time
+
+import pytest
+
+from rnnstock.jobs import CANCELLED, DONE, FAILED, QUEUED, JobManager, default_workers
+from tests.conftest import make_prices
+from tests.test_experiment import TINY
+
+
+@pytest.fixture(scope="module")
+def manager():
+    jobs = JobManager(workers=1)
+    yield jobs
+    jobs.shutdown()
+
+
+def test_a_job_trains_in_the_background_and_reports_each_epoch(manager):
+    prices = make_prices()
+    job = manager.submit(TINY, prices=prices, label="tiny GRU")
+    assert job.status in (QUEUED, "running")
+    manager.wait(job.id, timeout=120)
+    assert job.status == DONE, job.error
+    assert [p.epoch for p in job.progress] == [1, 2]
+    assert job.fraction == 1.0 and job.eta is None and job.elapsed > 0
+    assert len(job.result.predictions) == len(prices) - int(len(prices) * 0.8)
+    assert job.result.model.count_params() == job.result.parameters
+
+
+def test_jobs_wait_their_turn_and_know_their_place(manager):
+    prices = make_prices()
+    slow = TINY.replace(train=TINY.train.replace(epochs=40))
+    first = manager.submit(slow, prices=prices)
+    second = manager.submit(TINY, prices=prices)
+    third = manager.submit(TINY, prices=prices)
+    assert manager.queue_position(third) == manager.queue_position(second) + 1
+    manager.cancel(first.id)
+    for job in (first, second, third):
+        manager.wait(job.id, timeout=120)
+    assert first.status == CANCELLED
+    assert (second.status, third.status) == (DONE, DONE)
+    assert manager.queue_position(third) is None
+
+
+def test_cancel_stops_a_running_job(manager):
+    long_run = TINY.replace(train=TINY.train.replace(epochs=500))
+    job = manager.submit(long_run, prices=make_prices())
+    while not job.progress and not job.done:  # wait until it is really training
+        time.sleep(0.05)
+    manager.cancel(job.id)
+    manager.wait(job.id, timeout=120)
+    assert job.status == CANCELLED
+    assert len(job.progress) < 500
+
+
+def test_bad_settings_fail_with_the_readable_message(manager):
+    bad = TINY.replace(split=TINY.split.replace(window=290))
+    job = manager.submit(bad, prices=make_prices())
+    manager.wait(job.id, timeout=120)
+    assert job.status == FAILED
+    assert "window (290 days)" in job.error
+    assert job.result is None
+
+
+def test_forget_releases_a_finished_job(manager):
+    job = manager.submit(TINY, prices=make_prices())
+    manager.wait(job.id, timeout=120)
+    manager.forget(job.id)
+    assert manager.job(job.id) is None
+
+
+def test_worker_count_comes_from_the_environment(monkeypatch):
+    monkeypatch.setenv("RNNSTOCK_WORKERS", "3")
+    assert default_workers() == 3
+    monkeypatch.setenv("RNNSTOCK_WORKERS", "many")
+    with pytest.raises(ValueError, match="whole number"):
+        default_workers()
