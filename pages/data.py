@@ -1,0 +1,41 @@
+"""Data page: the price history, its statistics, and a preview of the train/test split."""
+
+import streamlit as st
+
+from rnnstock.charts import price_figure, split_figure
+from rnnstock.ui import split_controls
+from rnnstock.windows import make_windows
+
+data = st.session_state["loaded_data"]
+st.title("📊 Data")
+if data.prices is None:
+    st.info("Choose data in the sidebar: an offline sample works without a network.")
+    st.stop()
+
+prices = data.prices
+st.caption(prices.attrs.get("source", data.title))
+candlestick = st.toggle("Candlesticks", help="Open, high, low and close for each day")
+st.plotly_chart(price_figure(prices, data.title, candlestick=candlestick))
+
+stats, missing = st.columns([3, 1])
+stats.subheader("Summary statistics")
+stats.dataframe(prices.describe(), width="stretch")
+missing.subheader("Missing values")
+missing.dataframe(prices.isna().sum().rename("missing"), width="stretch")
+
+st.subheader("Train / test split")
+split = split_controls(data)
+if split is not None:
+    try:
+        windows = make_windows(prices, split)
+    except ValueError as error:
+        st.error(str(error))
+    else:
+        st.plotly_chart(split_figure(windows.split, data.title))
+        train_days, test_days, train_windows, _ = st.columns(4)
+        train_days.metric("Training days", f"{len(windows.split.train):,}")
+        test_days.metric("Test days", f"{len(windows.test_dates):,}")
+        train_windows.metric(
+            "Training windows", f"{windows.n_train:,}",
+            help=f"Each window: {split.window} days in, the next day's price out.",
+        )

@@ -1,0 +1,154 @@
+"""Streamlit glue shared by the pages: cached loaders, the data sidebar, shared settings.
+
+Pages stay storyboards (widgets, one rnnstock call, charts); what they share
+lives here. Nothing here imports TensorFlow.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+import pandas as pd
+import streamlit as st
+
+from rnnstock.data import DataError, fetch_ticker, list_samples, load_sample, read_price_csv
+from rnnstock.specs import TARGETS, DataSpec, SplitSpec
+
+SOURCES = {"sample": "Offline sample", "ticker": "Ticker (Yahoo Finance)", "csv": "CSV upload"}
+
+
+@dataclass(frozen=True)
+class LoadedData:
+    """What the sidebar chose and loaded; ``prices`` is None when loading failed."""
+
+    spec: DataSpec
+    title: str
+    prices: pd.DataFrame | None
+
+    @property
+    def targets(self) -> list[str]:
+        if self.prices is None:
+            return list(TARGETS)
+        return [c for c in TARGETS if c in self.prices.columns]
+
+
+# -- cached loaders (st.cache_data: each source is parsed once per server) ---------
+
+
+@st.cache_data(show_spinner="Loading the offline sample…")
+def cached_sample(name: str) -> pd.DataFrame:
+    return load_sample(name)
+
+
+@st.cache_data(show_spinner="Reading the CSV file…", max_entries=16)
+def cached_csv(content: bytes, filename: str) -> pd.DataFrame:
+    return read_price_csv(content, name=filename)
+
+
+@st.cache_data(show_spinner="Downloading from Yahoo Finance…", max_entries=32)
+def cached_ticker(ticker: str, day: datetime.date) -> pd.DataFrame:
+    """At most one download per ticker per day (``day`` is part of the cache key)."""
+    return fetch_ticker(ticker, today=day)
+
+
+# -- the shared sidebar ----------------------------------------------------------
+
+
+def data_sidebar() -> LoadedData:
+    """Data source widgets in the sidebar; shows any problem there, never a traceback."""
+    samples = {sample.name: sample for sample in list_samples()}
+    st.sidebar.header("Data")
+    source = st.sidebar.radio(
+        "Source", list(SOURCES), format_func=SOURCES.get, key="data_source", horizontal=False
+    )
+    if source == "sample":
+        name = st.sidebar.selectbox(
+            "Offline sample", list(samples), key="sample_name",
+            format_func=lambda key: samples[key].label,
+        )
+        spec, title = DataSpec("sample", name), samples[name].title
+        prices = _load(lambda: cached_sample(name))
+    elif source == "ticker":
+        ticker = st.sidebar.text_input(
+            "Ticker symbol", key="ticker", placeholder="e.g. AAPL, MA, ^GSPC",
+            help="Any Yahoo Finance symbol. Downloaded once a day and saved for offline use.",
+        ).strip()
+        if not ticker:
+            st.sidebar.info("Type a ticker symbol and press Enter.")
+            return LoadedData(DataSpec("sample", "msft"), "", None)
+        spec, title = DataSpec("ticker", ticker), ticker.upper()
+        prices = _load(lambda: cached_ticker(ticker, datetime.date.today()))
+    else:
+        upload = st.sidebar.file_uploader(
+            "CSV file of daily prices", type=["csv", "txt", "gz"], key="csv_upload",
+            help="A Date column and at least one of Open, High, Low, Close, Adj Close."
+            " Yahoo and Kaggle exports work as they are.",
+        )
+        if upload is None:
+            st.sidebar.info("Upload a CSV with a Date column and prices.")
+            return LoadedData(DataSpec("sample", "msft"), "", None)
+        content = upload.getvalue()
+        spec, title = DataSpec("csv", upload.name), upload.name
+        prices = _load(lambda: cached_csv(content, upload.name))
+    if prices is not None:
+        notice = prices.attrs.get("notice")
+        if notice:
+            st.sidebar.warning(notice)
+        st.sidebar.caption(
+            f"{len(prices):,} trading days, {prices.index[0]:%Y-%m-%d} to"
+            f" {prices.index[-1]:%Y-%m-%d}"
+        )
+    return LoadedData(spec, title, prices)
+
+
+def _load(load) -> pd.DataFrame | None:
+    try:
+        return load()
+    except DataError as error:
+        st.sidebar.error(str(error))
+        return None
+
+
+# -- split settings shared by the Data and Train pages -----------------------------
+
+
+def split_controls(data: LoadedData, *, container=st) -> SplitSpec | None:
+    """Target, window and split widgets; returns the spec or shows why it is invalid."""
+    prices = data.prices
+    targets = data.targets
+    if st.session_state.get("target") not in targets:
+        st.session_state["target"] = "Close" if "Close" in targets else targets[0]
+    left, middle, right = container.columns(3)
+    target = left.selectbox("Predict", targets, key="target")
+    window = middle.number_input(
+        "Window (days of history per prediction)", min_value=2, max_value=500, value=60,
+        step=1, key="window",
+    )
+    mode = right.radio(
+        "Split", ["fraction", "dates"], key="split_mode", horizontal=True,
+        format_func={"fraction": "By share", "dates": "By date"}.get,
+    )
+    try:
+        if mode == "fraction":
+            share = container.slider(
+                "Share of days used for training", 0.5, 0.95, 0.8, 0.01, key="train_fraction"
+            )
+            return SplitSpec(target=target, window=int(window), train_fraction=share)
+        first, last = prices.index[0].date(), prices.index[-1].date()
+        default_end = prices.index[int(len(prices) * 0.8)].date()
+        start_col, end_col = container.columns(2)
+        train_start = start_col.date_input(
+            "Train from", value=first, min_value=first, max_value=last, key="train_start"
+        )
+        train_end = end_col.date_input(
+            "Train until (test after it)", value=default_end, min_value=first,
+            max_value=last, key="train_end",
+        )
+        return SplitSpec(
+            target=target, window=int(window), train_start=str(train_start),
+            train_end=str(train_end), train_fraction=None,
+        )
+    except ValueError as error:
+        container.error(str(error))
+        return None
