@@ -7,7 +7,7 @@ from rnnstock.ui import split_controls
 from rnnstock.windows import make_windows
 
 data = st.session_state["loaded_data"]
-st.title("📊 Data")
+st.title("Data")
 if data.prices is None:
     st.info("Choose data in the sidebar: an offline sample works without a network.")
     st.stop()
