@@ -9,7 +9,9 @@ from rnnstock.ui import data_sidebar
 
 st.set_page_config(page_title="rnnstock", page_icon="📈", layout="wide")
 
-page = st.navigation([st.Page("pages/data.py", title="Data", icon=":material/show_chart:", default=True)])
+page = st.navigation(
+    [st.Page("pages/data.py", title="Data", icon=":material/show_chart:", default=True)]
+)
 # The sidebar is drawn on every page so the chosen data follows the user around.
 st.session_state["loaded_data"] = data_sidebar()
 page.run()
