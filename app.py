@@ -5,13 +5,17 @@ Pages live in pages/ and stay thin: widgets in, one rnnstock call, charts out.
 
 import streamlit as st
 
-from rnnstock.ui import data_sidebar
+from rnnstock.ui import data_sidebar, keep_shared_state
 
 st.set_page_config(page_title="rnnstock", page_icon="📈", layout="wide")
 
 page = st.navigation(
-    [st.Page("pages/data.py", title="Data", icon=":material/show_chart:", default=True)]
+    [
+        st.Page("pages/data.py", title="Data", icon=":material/show_chart:", default=True),
+        st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
+    ]
 )
+keep_shared_state()
 # The sidebar is drawn on every page so the chosen data follows the user around.
 st.session_state["loaded_data"] = data_sidebar()
 page.run()

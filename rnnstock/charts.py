@@ -13,6 +13,7 @@ from plotly.subplots import make_subplots
 
 if TYPE_CHECKING:
     from rnnstock.experiment import ExperimentResult
+    from rnnstock.training import EpochProgress
     from rnnstock.windows import Split
 
 REAL = "#6b6b6b"
@@ -136,3 +137,20 @@ def prediction_figure(
     )
     name = title or f"{result.data_source or result.spec.data.name} {target} prediction"
     return _style(figure, name, f"{target} price")
+
+
+def loss_figure(progress: list[EpochProgress]) -> go.Figure:
+    """Training (and validation) loss by epoch, on a log scale as losses shrink by decades."""
+    epochs = [p.epoch for p in progress]
+    figure = go.Figure()
+    figure.add_trace(go.Scatter(x=epochs, y=[p.loss for p in progress], name="Training loss",
+                                mode="lines+markers", line={"color": PREDICTED}))
+    if any(p.val_loss is not None for p in progress):
+        figure.add_trace(go.Scatter(x=epochs, y=[p.val_loss for p in progress],
+                                    name="Validation loss", mode="lines+markers",
+                                    line={"color": PERSISTENCE}))
+    _style(figure, "Loss (mean squared error, scaled prices)", "Loss")
+    figure.update_yaxes(type="log")
+    figure.update_xaxes(title_text="Epoch")
+    figure.update_layout(height=360)
+    return figure

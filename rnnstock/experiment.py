@@ -50,6 +50,7 @@ class ExperimentResult:
     timings: dict[str, float] = field(default_factory=dict)
     data_source: str = ""
     data_notice: str | None = None
+    model_summary: list[dict[str, object]] = field(default_factory=list)  # as Keras reports
 
     @property
     def rmse(self) -> float:
@@ -73,6 +74,17 @@ class ExperimentResult:
             "persistence RMSE": self.scores.persistence.rmse,
             "skill": self.scores.skill,
         }
+
+    def model_bytes(self) -> bytes:
+        """The trained model as a .keras file's bytes (for a download button)."""
+        if self.model is None:
+            raise ValueError("This run's model was released to save memory; train it again.")
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "model.keras"
+            self.model.save(path)
+            return path.read_bytes()
 
     def release_model(self) -> None:
         """Drop the Keras model (the biggest part) while keeping predictions and scores."""
@@ -112,7 +124,7 @@ def run_experiment(
     the ticker loader). Raises ``ValueError`` for bad data or settings and
     ``TrainingCancelled`` when ``should_stop`` ends the run.
     """
-    from rnnstock.models import build_model
+    from rnnstock.models import build_model, summary_rows
     from rnnstock.training import fit, seed_everything
 
     timings: dict[str, float] = {}
@@ -164,6 +176,7 @@ def run_experiment(
         timings=timings,
         data_source=str(prices.attrs.get("source", spec.data.describe())),
         data_notice=prices.attrs.get("notice"),
+        model_summary=summary_rows(model),
     )
 
 

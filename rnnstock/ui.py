@@ -112,38 +112,63 @@ def _load(load) -> pd.DataFrame | None:
 
 # -- split settings shared by the Data and Train pages -----------------------------
 
+# Widget values that must survive switching pages (Streamlit drops the state of
+# widgets a page does not draw unless it is handed back each run; see app.py).
+SHARED_KEYS = (
+    "target", "window", "split_mode", "train_fraction", "train_start", "train_end",
+)
+_ANY_DAY = {"min_value": datetime.date(1900, 1, 1), "max_value": datetime.date(2100, 12, 31)}
 
-def split_controls(data: LoadedData, *, container=st) -> SplitSpec | None:
-    """Target, window and split widgets; returns the spec or shows why it is invalid."""
+
+def keep_shared_state() -> None:
+    for key in SHARED_KEYS:
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
+
+
+def split_mode_control(container=st) -> str:
+    """By share or by date. Inside a form a change would only show after submitting,
+    so the Train page draws this above its form."""
+    return container.radio(
+        "Split", ["fraction", "dates"], key="split_mode", horizontal=True,
+        format_func={"fraction": "By share", "dates": "By date"}.get,
+    )
+
+
+def split_controls(
+    data: LoadedData, *, container=st, mode: str | None = None
+) -> SplitSpec | None:
+    """Target, window and split widgets; returns the spec or shows why it is invalid.
+
+    ``mode`` is the split mode when it was chosen outside (above a form).
+    """
     prices = data.prices
     targets = data.targets
     if st.session_state.get("target") not in targets:
         st.session_state["target"] = "Close" if "Close" in targets else targets[0]
+    if st.session_state.get("split_dates_for") != data.spec.key():
+        # New data: start the date split from its own first day and 80 % point.
+        st.session_state["split_dates_for"] = data.spec.key()
+        st.session_state["train_start"] = prices.index[0].date()
+        st.session_state["train_end"] = prices.index[int(len(prices) * 0.8)].date()
     left, middle, right = container.columns(3)
     target = left.selectbox("Predict", targets, key="target")
     window = middle.number_input(
         "Window (days of history per prediction)", min_value=2, max_value=500, value=60,
         step=1, key="window",
     )
-    mode = right.radio(
-        "Split", ["fraction", "dates"], key="split_mode", horizontal=True,
-        format_func={"fraction": "By share", "dates": "By date"}.get,
-    )
+    if mode is None:
+        mode = split_mode_control(right)
     try:
         if mode == "fraction":
             share = container.slider(
                 "Share of days used for training", 0.5, 0.95, 0.8, 0.01, key="train_fraction"
             )
             return SplitSpec(target=target, window=int(window), train_fraction=share)
-        first, last = prices.index[0].date(), prices.index[-1].date()
-        default_end = prices.index[int(len(prices) * 0.8)].date()
         start_col, end_col = container.columns(2)
-        train_start = start_col.date_input(
-            "Train from", value=first, min_value=first, max_value=last, key="train_start"
-        )
+        train_start = start_col.date_input("Train from", key="train_start", **_ANY_DAY)
         train_end = end_col.date_input(
-            "Train until (test after it)", value=default_end, min_value=first,
-            max_value=last, key="train_end",
+            "Train until (test after it)", key="train_end", **_ANY_DAY
         )
         return SplitSpec(
             target=target, window=int(window), train_start=str(train_start),

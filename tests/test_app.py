@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+import time
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -93,3 +94,98 @@ def test_the_first_page_renders_without_tensorflow():
     done = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True,
                           text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+# -- the Train page -------------------------------------------------------------------
+
+
+def open_train_page(**state) -> AppTest:
+    app = open_app(**state)
+    return app.switch_page("pages/train.py").run()
+
+
+def wait_for_job(app: AppTest, timeout: float = 180) -> AppTest:
+    """Rerun the page as the progress fragment would, until the job has finished."""
+    from rnnstock.ui_train import job_manager
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        app.run()
+        assert not app.exception, app.exception
+        job_id = app.session_state["train_job"]
+        if job_manager().job(job_id).done:
+            return app.run()
+        time.sleep(0.5)
+    raise AssertionError("the training job did not finish in time")
+
+
+def set_tiny_model(app: AppTest, **overrides) -> AppTest:
+    settings = {"units": "4", "epochs": 2, "window": 10, **overrides}
+    app.text_input(key="units").set_value(settings["units"])
+    app.number_input(key="epochs").set_value(settings["epochs"])
+    app.number_input(key="window").set_value(settings["window"])
+    return app
+
+
+def submit(app: AppTest) -> AppTest:
+    return app.button(key="FormSubmitter:train_settings-Train").click().run()
+
+
+def test_a_tiny_model_trains_in_the_background_and_shows_its_results():
+    app = submit(set_tiny_model(open_train_page()))
+    assert not app.exception
+    app = wait_for_job(app)
+    assert any(s.value.startswith("Results: LSTM(4)") for s in app.subheader)
+    charts = [c.proto.spec for c in app.get("plotly_chart")]
+    prediction = next(spec for spec in charts if '"Predicted (LSTM)"' in spec)
+    assert '"Real"' in prediction
+    assert {m.label for m in app.metric} >= {"RMSE", "MAE", "MAPE %", "R²"}
+    verdict = [*app.success, *app.warning]
+    assert any('"tomorrow = today"' in v.value for v in verdict)
+    runs = app.dataframe[-1].value
+    assert list(runs["status"]) == ["done"] and runs["RMSE"].iloc[0] > 0
+
+
+def test_a_preset_fills_the_form():
+    app = open_train_page()
+    app.selectbox(key="preset").select("datacamp-gru").run()
+    assert app.selectbox(key="cell").value == "GRU"
+    assert app.text_input(key="units").value == "125"
+    assert app.number_input(key="epochs").value == 50
+    assert app.selectbox(key="optimizer").value == "rmsprop"
+    assert app.number_input(key="window").value == 60
+    assert app.selectbox(key="target").value == "High"
+    assert any("5.5" in i.value for i in app.info)
+
+
+def test_bad_settings_show_a_message_not_a_traceback():
+    app = submit(set_tiny_model(open_train_page(), units="fifty"))
+    assert not app.exception
+    assert any("whole number" in e.value for e in app.error)
+
+
+def test_a_split_that_cannot_train_fails_with_its_reason():
+    app = open_train_page()
+    app.radio(key="split_mode").set_value("dates").run()
+    app = set_tiny_model(app, window=400)
+    app.date_input(key="train_start").set_value("2017-01-01")
+    app.date_input(key="train_end").set_value("2017-06-30")
+    app = wait_for_job(submit(app))
+    errors = [e.value for e in app.error]
+    assert any("window (400 days)" in e for e in errors), errors
+
+
+def test_cancel_stops_a_run():
+    from rnnstock.ui_train import job_manager
+
+    app = submit(set_tiny_model(open_train_page(), epochs=500))
+    job = job_manager().job(app.session_state["train_job"])
+    deadline = time.monotonic() + 120
+    while not job.progress and time.monotonic() < deadline:
+        time.sleep(0.2)
+    app.run()
+    cancel = next(b for b in app.button if b.label == "Cancel")
+    cancel.click().run()
+    app = wait_for_job(app)
+    assert job.status == "cancelled" and len(job.progress) < 500
+    assert any("cancelled" in w.value for w in app.warning)

@@ -32,6 +32,12 @@ def test_a_tiny_run_end_to_end(prices):
     assert len(result.train_fit) == result.windows.n_train
     assert {"prepare", "fit", "predict", "total"} <= set(result.timings)
     assert result.summary()["RMSE"] == result.rmse
+    assert [row["type"] for row in result.model_summary] == ["GRU", "Dense"]
+    assert sum(row["parameters"] for row in result.model_summary) == result.parameters
+    assert result.model_bytes()[:2] == b"PK"  # a .keras file is a zip archive
+    result.release_model()
+    with pytest.raises(ValueError, match="released"):
+        result.model_bytes()
 
 
 def test_same_spec_and_seed_give_the_same_predictions(prices):

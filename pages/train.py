@@ -1,0 +1,24 @@
+"""Train page: settings (or a tutorial's preset), training in the background, results."""
+
+import streamlit as st
+
+from rnnstock import ui_train
+
+data = st.session_state["loaded_data"]
+st.title("Train")
+if data.prices is None:
+    st.info("Choose data in the sidebar first: an offline sample works without a network.")
+    st.stop()
+
+ui_train.preset_picker()
+spec = ui_train.settings_form(data)
+if spec is not None:
+    ui_train.start_training(spec, data)
+
+job = ui_train.current_job()
+if job is not None:
+    ui_train.progress_panel()
+    if job.done:
+        ui_train.job_outcome(job)
+        ui_train.results(job)
+ui_train.runs_table()
