@@ -1,6 +1,8 @@
 """rnnstock dashboard: the entry point (page config, navigation, the shared data sidebar).
 
-Pages live in pages/ and stay thin: widgets in, one rnnstock call, charts out.
+Pages live in app_pages/ and stay thin: widgets in, one rnnstock call, charts out.
+Not in pages/: Streamlit would also treat that folder as old-style automatic
+pages and run a page without this entry script when its URL is opened.
 """
 
 import streamlit as st
@@ -11,8 +13,8 @@ st.set_page_config(page_title="rnnstock", page_icon="📈", layout="wide")
 
 page = st.navigation(
     [
-        st.Page("pages/data.py", title="Data", icon=":material/show_chart:", default=True),
-        st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
+        st.Page("app_pages/data.py", title="Data", icon=":material/show_chart:", default=True),
+        st.Page("app_pages/train.py", title="Train", icon=":material/model_training:"),
     ]
 )
 keep_shared_state()

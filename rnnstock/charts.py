@@ -150,7 +150,7 @@ def loss_figure(progress: list[EpochProgress]) -> go.Figure:
                                     name="Validation loss", mode="lines+markers",
                                     line={"color": PERSISTENCE}))
     _style(figure, "Loss (mean squared error, scaled prices)", "Loss")
-    figure.update_yaxes(type="log")
+    figure.update_yaxes(type="log", dtick=1, exponentformat="power")  # one tick a decade
     figure.update_xaxes(title_text="Epoch")
     figure.update_layout(height=360)
     return figure

@@ -124,10 +124,11 @@ def settings_form(data: LoadedData) -> ExperimentSpec | None:
             help="Hold out the end of the training period and stop when its loss stops"
             " improving; the best epoch's weights are kept.",
         )
-        validation = val_col.slider("Held out for validation", 0.05, 0.5, step=0.05,
-                                    key="validation_fraction", disabled=not early)
-        patience = patience_col.number_input("Patience (epochs)", 1, 100, key="patience",
-                                             disabled=not early)
+        # Not disabled when early stopping is off: a form would only enable them on submit.
+        validation = val_col.slider("Held out for validation (early stopping)", 0.05, 0.5,
+                                    step=0.05, key="validation_fraction")
+        patience = patience_col.number_input("Patience in epochs (early stopping)", 1, 100,
+                                             key="patience")
         submitted = st.form_submit_button("Train", type="primary", icon=":material/play_arrow:")
     if not submitted or split is None:
         return None
@@ -190,10 +191,13 @@ def progress_panel() -> None:
     manager = job_manager()
     if job.status == QUEUED:
         position = manager.queue_position(job)
-        st.info(
-            f"Waiting for a free trainer: place {position} in the queue"
-            f" ({manager.workers} training at once on this server)."
-        )
+        if manager.running() + (position or 1) <= manager.workers:
+            st.info("Starting a trainer (TensorFlow takes a few seconds to load the first time)…")
+        else:
+            st.info(
+                f"Waiting for a free trainer: place {position} in the queue"
+                f" ({manager.workers} trainings run at once on this server)."
+            )
     elif not job.done:
         latest = job.latest
         text = f"Epoch {len(job.progress)} of {job.epochs}"

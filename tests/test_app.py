@@ -31,8 +31,7 @@ def test_the_data_page_opens_on_an_offline_sample(app):
     assert total == 7983  # every day of the MSFT sample is in one period or the other
 
 
-# Under st.navigation, AppTest's reruns skip the entry script (a real browser does
-# not), so each sidebar choice starts a fresh AppTest with that choice preset.
+# Each sidebar choice starts a fresh app with that choice already in session state.
 
 
 def open_app(**state) -> AppTest:
@@ -101,7 +100,7 @@ def test_the_first_page_renders_without_tensorflow():
 
 def open_train_page(**state) -> AppTest:
     app = open_app(**state)
-    return app.switch_page("pages/train.py").run()
+    return app.switch_page("app_pages/train.py").run()
 
 
 def wait_for_job(app: AppTest, timeout: float = 180) -> AppTest:
