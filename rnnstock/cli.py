@@ -154,8 +154,8 @@ def _progress(total: int, quiet: bool):
 
 
 def command_run(args: argparse.Namespace) -> int:
-    import pandas as pd
 
+    from rnnstock.evaluation import DIRECTION_NOTE
     from rnnstock.experiment import TrainingCancelled, run_experiment
     from rnnstock.presets import get_preset
 
@@ -187,12 +187,9 @@ def command_run(args: argparse.Namespace) -> int:
         + (f" (early stop, best epoch {result.history.best_epoch})"
            if result.history.stopped_early else "")
     )
-    table = pd.DataFrame(result.scores.table()).T
+    table = result.scores.table()
     print("\n" + table.to_string(float_format=lambda v: f"{v:,.2f}"))
-    print(
-        "Direction %: how often the predicted move from the day before had the real move's"
-        " sign.\nPersistence predicts no move at all, so it scores close to 0 there.\n"
-    )
+    print(DIRECTION_NOTE + "\n")
     print(result.scores.verdict())
     if args.preset:
         preset = get_preset(args.preset)

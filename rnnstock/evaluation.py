@@ -12,11 +12,17 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import numpy as np
+import pandas as pd
 from sklearn.metrics import (
     mean_absolute_error,
     mean_absolute_percentage_error,
     r2_score,
     root_mean_squared_error,
+)
+
+DIRECTION_NOTE = (
+    "Direction %: how often the predicted move from the day before had the real move's"
+    " sign. Persistence predicts no move at all, so it scores close to 0 there."
 )
 
 METRIC_LABELS = {
@@ -97,7 +103,7 @@ class Scores:
     def persistence_rmse(self) -> float:
         return self.persistence.rmse
 
-    def table(self) -> dict[str, dict[str, float]]:
+    def table(self) -> pd.DataFrame:
         """Rows: model and baselines; columns: metric labels."""
         rows = {}
         for name, metrics in (
@@ -106,7 +112,7 @@ class Scores:
             ("Moving average of the window", self.moving_average),
         ):
             rows[name] = {METRIC_LABELS[k]: v for k, v in metrics.as_dict().items()}
-        return rows
+        return pd.DataFrame.from_dict(rows, orient="index")
 
     def verdict(self) -> str:
         """One plain sentence a teacher can read out."""

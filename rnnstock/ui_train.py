@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from rnnstock.charts import loss_figure, prediction_figure
-from rnnstock.evaluation import METRIC_LABELS
+from rnnstock.evaluation import DIRECTION_NOTE, METRIC_LABELS
 from rnnstock.jobs import CANCELLED, DONE, FAILED, QUEUED, Job, JobManager
 from rnnstock.presets import PRESETS, get_preset
 from rnnstock.specs import CELLS, ExperimentSpec, ModelSpec, TrainSpec
@@ -255,11 +255,8 @@ def results(job: Job) -> None:
             delta_color="inverse" if better_when_lower else "normal", border=True,
             help=f'"Tomorrow = today" scores {baseline:,.2f}.',
         )
-    st.dataframe(pd.DataFrame(scores.table()).T.style.format("{:,.2f}"), width="stretch")
-    st.caption(
-        "Direction %: how often the predicted move from the day before had the real"
-        " move's sign. Persistence predicts no move at all, so it scores close to 0."
-    )
+    st.dataframe(scores.table().style.format("{:,.2f}"), width="stretch")
+    st.caption(DIRECTION_NOTE)
     summary_col, loss_col = st.columns([2, 3])
     with summary_col:
         st.markdown(f"**Model**: {result.parameters:,} parameters")

@@ -67,6 +67,13 @@ def csv_text(lines: list[str], header: str = HEADER) -> str:
     return "\n".join([header, *lines]) + "\n"
 
 
+def set_cell(lines: list[str], row: int, column: int, value: str) -> None:
+    """Replace one comma-separated cell of ``lines[row]``."""
+    parts = lines[row].split(",")
+    parts[column] = value
+    lines[row] = ",".join(parts)
+
+
 def read(text: str | bytes, name: str = "prices.csv") -> pd.DataFrame:
     content = text.encode() if isinstance(text, str) else text
     return read_price_csv(content, name=name)
@@ -224,9 +231,7 @@ def test_blank_lines_and_null_rows_are_dropped_and_line_numbers_stay_true():
     lines[6] = lines[6].split(",", 1)[0] + ",null,null,null,null,null,null"
     frame = read(csv_text(lines))
     assert len(frame) == 40  # 41 days minus the 'null' holiday row
-    parts = lines[10].split(",")
-    parts[1] = "abc"
-    lines[10] = ",".join(parts)
+    set_cell(lines, 10, 1, "abc")
     # header is line 1, so list position 10 is line 12, blank line included
     with pytest.raises(DataError, match=r'the Open column has "abc" on line 12'):
         read(csv_text(lines))
@@ -308,9 +313,7 @@ def test_non_numeric_price_names_column_line_and_value():
 
 def test_missing_price_cell_names_column_and_line():
     lines = price_lines()
-    parts = lines[12].split(",")
-    parts[3] = ""
-    lines[12] = ",".join(parts)
+    set_cell(lines, 12, 3, "")
     with pytest.raises(DataError, match=r"Line 14 of prices\.csv has no Low price"):
         read(csv_text(lines))
 
