@@ -3,16 +3,12 @@
 import streamlit as st
 
 from rnnstock.charts import price_figure, split_figure
-from rnnstock.ui import split_controls
+from rnnstock.ui import require_prices, split_controls
 from rnnstock.windows import make_windows
 
 data = st.session_state["loaded_data"]
 st.title("Data")
-if data.prices is None:
-    st.info("Choose data in the sidebar: an offline sample works without a network.")
-    st.stop()
-
-prices = data.prices
+prices = require_prices(data)
 st.caption(prices.attrs.get("source", data.title))
 candlestick = st.toggle("Candlesticks", help="Open, high, low and close for each day")
 st.plotly_chart(price_figure(prices, data.title, candlestick=candlestick))

@@ -3,12 +3,11 @@
 import streamlit as st
 
 from rnnstock import ui_train
+from rnnstock.ui import require_prices
 
 data = st.session_state["loaded_data"]
 st.title("Train")
-if data.prices is None:
-    st.info("Choose data in the sidebar first: an offline sample works without a network.")
-    st.stop()
+require_prices(data)
 
 ui_train.preset_picker()
 spec = ui_train.settings_form(data)

@@ -20,11 +20,13 @@ SOURCES = {"sample": "Offline sample", "ticker": "Ticker (Yahoo Finance)", "csv"
 
 @dataclass(frozen=True)
 class LoadedData:
-    """What the sidebar chose and loaded; ``prices`` is None when loading failed."""
+    """What the sidebar chose and loaded; ``prices`` is None when nothing could be loaded,
+    and ``error`` then says why (None when the user has simply not chosen yet)."""
 
     spec: DataSpec
     title: str
     prices: pd.DataFrame | None
+    error: str | None = None
 
     @property
     def targets(self) -> list[str]:
@@ -68,7 +70,10 @@ def data_sidebar() -> LoadedData:
             format_func=lambda key: samples[key].label,
         )
         spec, title = DataSpec("sample", name), samples[name].title
-        prices = _load(lambda: cached_sample(name))
+        try:
+            prices = cached_sample(name)
+        except DataError as error:  # a damaged installation; say so rather than crash
+            return _failed(spec, title, str(error))
     elif source == "ticker":
         ticker = st.sidebar.text_input(
             "Ticker symbol", key="ticker", placeholder="e.g. AAPL, MA, ^GSPC",
@@ -78,7 +83,16 @@ def data_sidebar() -> LoadedData:
             st.sidebar.info("Type a ticker symbol and press Enter.")
             return LoadedData(DataSpec("sample", "msft"), "", None)
         spec, title = DataSpec("ticker", ticker), ticker.upper()
-        prices = _load(lambda: cached_ticker(ticker, datetime.date.today()))
+        failed = st.session_state.get(_TICKER_FAILURE)
+        if failed and failed[0] == title:
+            # Not retried on every click: a rate-limited service would only say no again,
+            # and each try can take seconds. "Try again" clears this.
+            return _failed(spec, title, failed[1], retry=True)
+        try:
+            prices = cached_ticker(ticker, datetime.date.today())
+        except DataError as error:
+            st.session_state[_TICKER_FAILURE] = (title, str(error))
+            return _failed(spec, title, str(error), retry=True)
     else:
         upload = st.sidebar.file_uploader(
             "CSV file of daily prices", type=["csv", "txt", "gz"], key="csv_upload",
@@ -90,24 +104,51 @@ def data_sidebar() -> LoadedData:
             return LoadedData(DataSpec("sample", "msft"), "", None)
         content = upload.getvalue()
         spec, title = DataSpec("csv", upload.name), upload.name
-        prices = _load(lambda: cached_csv(content, upload.name))
-    if prices is not None:
-        notice = prices.attrs.get("notice")
-        if notice:
-            st.sidebar.warning(notice)
-        st.sidebar.caption(
-            f"{len(prices):,} trading days, {prices.index[0]:%Y-%m-%d} to"
-            f" {prices.index[-1]:%Y-%m-%d}"
-        )
+        try:
+            prices = cached_csv(content, upload.name)
+        except DataError as error:
+            return _failed(spec, title, str(error))
+    notice = prices.attrs.get("notice")
+    if notice:
+        st.sidebar.warning(notice)
+    st.sidebar.caption(
+        f"{len(prices):,} trading days, {prices.index[0]:%Y-%m-%d} to"
+        f" {prices.index[-1]:%Y-%m-%d}"
+    )
     return LoadedData(spec, title, prices)
 
 
-def _load(load) -> pd.DataFrame | None:
-    try:
-        return load()
-    except DataError as error:
-        st.sidebar.error(str(error))
-        return None
+_TICKER_FAILURE = "ticker_failure"  # (ticker, message) of this session's last failed download
+
+
+def _failed(spec: DataSpec, title: str, message: str, *, retry: bool = False) -> LoadedData:
+    """The page shows the whole message (require_prices); the sidebar says where to look."""
+    st.sidebar.error(f"{title} could not be loaded: the page says why.", icon=":material/error:")
+    if retry:
+        st.sidebar.button("Try again", key="retry_ticker", on_click=_forget_ticker_failure,
+                          icon=":material/refresh:")
+    return LoadedData(spec, title, None, error=message)
+
+
+def _forget_ticker_failure() -> None:
+    st.session_state.pop(_TICKER_FAILURE, None)
+
+
+def _use_sample() -> None:
+    st.session_state["data_source"] = "sample"
+
+
+def require_prices(data: LoadedData) -> pd.DataFrame:
+    """The loaded prices, or stop the page with what went wrong and a way on."""
+    if data.prices is not None:
+        return data.prices
+    if data.error:
+        st.error(data.error)
+        st.button("Use the offline sample instead", on_click=_use_sample, type="primary",
+                  icon=":material/cloud_off:")
+    else:
+        st.info("Choose data in the sidebar: an offline sample works without a network.")
+    st.stop()
 
 
 # -- split settings shared by the Data and Train pages -----------------------------

@@ -4,6 +4,7 @@ import subprocess
 import sys
 import time
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -69,16 +70,105 @@ def test_a_window_longer_than_the_training_data_is_an_error_not_a_crash():
     assert any("window" in e.value for e in app.error)
 
 
-def test_a_broken_csv_upload_shows_a_message():
-    """The uploader itself needs a browser; here the loader the sidebar calls is checked."""
-    from rnnstock.data import DataError
-    from rnnstock.ui import cached_csv
+def messy_csv(days: int = 300) -> bytes:
+    """As spreadsheets export prices: M/D/YYYY dates, quoted thousands, a trailing comma."""
+    lines = ["Date,Open,High,Low,Close,Volume,"]
+    for i, day in enumerate(pd.bdate_range("2020-01-02", periods=days)):
+        price = 1200 + i
+        lines.append(
+            f'{day.month}/{day.day}/{day.year},"{price:,.2f}","{price + 5:,.2f}",'
+            f'"{price - 5:,.2f}","{price + 1:,.2f}","2,500,000",'
+        )
+    return "\n".join(lines).encode()
 
-    with pytest.raises(DataError, match=r"broken\.csv, there is no price column"):
-        cached_csv.__wrapped__(b"day,price\n1,2\n", "broken.csv")
-    if MASTERCARD_CSV.exists():
-        prices = cached_csv.__wrapped__(MASTERCARD_CSV.read_bytes(), MASTERCARD_CSV.name)
-        assert len(prices) == 3872
+
+def upload(app: AppTest, name: str, content: bytes) -> AppTest:
+    app.sidebar.file_uploader(key="csv_upload").upload(name, content, "text/csv")
+    return app.run()
+
+
+def test_a_messy_csv_upload_is_read():
+    app = open_app(data_source="csv")
+    app = upload(app, "messy.csv", messy_csv())
+    assert not app.exception and not app.error
+    assert app.sidebar.caption[0].value.startswith("300 trading days, 2020-01-02 to ")
+    assert "messy.csv" in app.get("plotly_chart")[0].proto.spec
+
+
+def test_a_broken_csv_upload_shows_a_message():
+    app = upload(open_app(data_source="csv"), "broken.csv", b"day,price\n1,2\n")
+    assert not app.exception
+    assert any("broken.csv" in e.value and "price column" in e.value for e in app.main.error)
+    assert not app.get("plotly_chart")
+
+
+@pytest.mark.skipif(not MASTERCARD_CSV.exists(), reason="the shared folder is not beside the repo")
+def test_the_tutorials_csv_uploads_as_it_is():
+    app = upload(open_app(data_source="csv"), MASTERCARD_CSV.name, MASTERCARD_CSV.read_bytes())
+    assert not app.exception and not app.error
+    assert app.sidebar.caption[0].value.startswith("3,872 trading days, 2006-05-25")
+
+
+def _yahoo_saying(error: Exception, calls: list[str]):
+    def fetcher(ticker: str, **_):
+        calls.append(ticker)
+        raise error
+
+    return fetcher
+
+
+class YFRateLimitError(Exception):
+    """Named as yfinance names it; rnnstock recognises the failure by that name."""
+
+
+@pytest.mark.parametrize(
+    ("error", "says"),
+    [
+        (YFRateLimitError("Too Many Requests. Rate limited."), "rate-limiting"),
+        (ConnectionError("Failed to resolve query2.finance.yahoo.com"), "could not be reached"),
+        (TimeoutError("timed out"), "did not answer in time"),
+    ],
+)
+def test_a_failed_ticker_download_explains_itself_and_offers_the_sample(
+    monkeypatch, error, says
+):
+    calls: list[str] = []
+    monkeypatch.setattr("rnnstock.data.yahoo_fetcher", _yahoo_saying(error, calls))
+    app = open_app(data_source="ticker", ticker="ZZTEST")
+    assert not app.exception
+    assert any(says in e.value and "offline sample" in e.value for e in app.main.error)
+    assert any("ZZTEST could not be loaded" in e.value for e in app.sidebar.error)
+    assert not app.get("plotly_chart")
+    # Touching the page does not hammer a service that just said no...
+    app.run()
+    assert calls == ["ZZTEST"]
+    # ...until the user asks to try again.
+    app.sidebar.button(key="retry_ticker").click().run()
+    assert calls == ["ZZTEST", "ZZTEST"]
+    # One click brings the class back to working data.
+    next(b for b in app.main.button if "offline sample" in b.label).click().run()
+    assert not app.exception and not app.error
+    assert app.sidebar.radio(key="data_source").value == "sample"
+    assert "Microsoft" in app.get("plotly_chart")[0].proto.spec
+
+
+def test_an_unknown_ticker_says_to_check_the_symbol(monkeypatch):
+    calls: list[str] = []
+    missing = type("YFTickerMissingError", (Exception,), {})("possibly delisted")
+    monkeypatch.setattr("rnnstock.data.yahoo_fetcher", _yahoo_saying(missing, calls))
+    app = open_app(data_source="ticker", ticker="MSFTT")
+    assert not app.exception
+    assert any('no daily prices for "MSFTT"' in e.value for e in app.main.error)
+
+
+def test_a_ticker_download_feeds_the_pages(monkeypatch):
+    from tests.conftest import make_prices
+
+    monkeypatch.setattr("rnnstock.data.yahoo_fetcher", lambda ticker, **_: make_prices(400))
+    app = open_app(data_source="ticker", ticker="abc")
+    assert not app.exception and not app.error
+    assert "ABC" in app.get("plotly_chart")[0].proto.spec
+    assert "400 trading days" in app.sidebar.caption[0].value
 
 
 def test_the_first_page_renders_without_tensorflow():
