@@ -22,16 +22,12 @@ missing.dataframe(prices.isna().sum().rename("missing"), width="stretch")
 st.subheader("Train / test split")
 split = split_controls(data)
 if split is not None:
-    try:
-        windows = make_windows(prices, split)
-    except ValueError as error:
-        st.error(str(error))
-    else:
-        st.plotly_chart(split_figure(windows.split, data.title))
-        train_days, test_days, train_windows, _ = st.columns(4)
-        train_days.metric("Training days", f"{len(windows.split.train):,}")
-        test_days.metric("Test days", f"{len(windows.test_dates):,}")
-        train_windows.metric(
-            "Training windows", f"{windows.n_train:,}",
-            help=f"Each window: {split.window} days in, the next day's price out.",
-        )
+    windows = make_windows(prices, split)
+    st.plotly_chart(split_figure(windows.split, data.title))
+    train_days, test_days, train_windows, _ = st.columns(4)
+    train_days.metric("Training days", f"{len(windows.split.train):,}")
+    test_days.metric("Test days", f"{len(windows.test_dates):,}")
+    train_windows.metric(
+        "Training windows", f"{windows.n_train:,}",
+        help=f"Each window: {split.window} days in, the next day's price out.",
+    )

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from rnnstock import ui_train
-from rnnstock.ui import require_prices
+from rnnstock.ui import reflect_in_url, require_prices
 
 data = st.session_state["loaded_data"]
 st.title("Train")
@@ -21,3 +21,4 @@ if job is not None:
         ui_train.job_outcome(job)
         ui_train.results(job)
 ui_train.runs_table()
+reflect_in_url("train")

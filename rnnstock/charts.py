@@ -154,3 +154,91 @@ def loss_figure(progress: list[EpochProgress]) -> go.Figure:
     figure.update_xaxes(title_text="Epoch")
     figure.update_layout(height=360)
     return figure
+
+
+# One colour per architecture, the same on every page of a comparison.
+CELL_COLOURS = {"LSTM": PREDICTED, "GRU": "#2ca02c", "SimpleRNN": "#9467bd"}
+
+
+def comparison_figure(predictions: dict[str, pd.Series], actual: pd.Series,
+                      persistence: pd.Series, title: str) -> go.Figure:
+    """Real prices, every model's predictions and persistence on the same test days."""
+    figure = go.Figure()
+    figure.add_trace(go.Scatter(x=actual.index, y=actual, name="Real",
+                                line={"color": REAL, "width": 2.5}))
+    figure.add_trace(go.Scatter(x=persistence.index, y=persistence,
+                                name='Persistence ("tomorrow = today")',
+                                line={"color": PERSISTENCE, "width": 1.5, "dash": "dot"}))
+    for cell, series in predictions.items():
+        figure.add_trace(go.Scatter(x=series.index, y=series, name=f"Predicted ({cell})",
+                                    line={"color": CELL_COLOURS.get(cell, TEST), "width": 2}))
+    figure.update_traces(hovertemplate="%{y:,.2f}")
+    return _style(figure, title, f"{actual.name or 'Price'} price")
+
+
+def forecast_figure(history: pd.Series, forecast: pd.DataFrame, cell: str) -> go.Figure:
+    """The recent history, the recursive forecast past the last day, and persistence."""
+    figure = go.Figure()
+    figure.add_trace(go.Scatter(x=history.index, y=history, name="Real",
+                                line={"color": REAL, "width": 2.5}))
+    # Both forecasts start from the last real price so the lines join the history.
+    anchor = pd.Series([history.iloc[-1]], index=history.index[-1:])
+    for column, name, line in (
+        ("persistence", 'Persistence ("tomorrow = today")',
+         {"color": PERSISTENCE, "width": 1.5, "dash": "dot"}),
+        ("forecast", f"Forecast ({cell}, recursive)", {"color": PREDICTED, "width": 2.5}),
+    ):
+        series = pd.concat([anchor, forecast[column]])
+        figure.add_trace(go.Scatter(x=series.index, y=series, name=name, line=line,
+                                    mode="lines+markers", marker={"size": 5}))
+    figure.add_vline(x=history.index[-1], line={"dash": "dash", "color": REAL})
+    return _style(figure, f"{len(forecast)} business days past {history.index[-1]:%Y-%m-%d}",
+                  f"{history.name or 'Price'} price")
+
+
+def backtest_figure(actual: pd.Series, paths: pd.DataFrame, cell: str) -> go.Figure:
+    """The real test prices with the recursive forecast started on several past days."""
+    figure = go.Figure()
+    figure.add_trace(go.Scatter(x=actual.index, y=actual, name="Real",
+                                line={"color": REAL, "width": 2}))
+    for index, (start, path) in enumerate(paths.groupby("start", sort=True)):
+        figure.add_trace(go.Scatter(
+            x=path["date"], y=path["forecast"], mode="lines",
+            name=f"Forecast ({cell}) from each start", legendgroup="paths",
+            showlegend=index == 0, line={"color": PREDICTED, "width": 2},
+            hovertemplate=f"from {start:%Y-%m-%d}: %{{y:,.2f}}<extra></extra>",
+        ))
+    return _style(figure, "Backtest: the same forecast started on past test days",
+                  f"{actual.name or 'Price'} price")
+
+
+def horizon_figure(errors: pd.DataFrame, cell: str) -> go.Figure:
+    """RMSE by how many days ahead: the model's recursive forecast against persistence."""
+    figure = go.Figure()
+    figure.add_trace(go.Scatter(x=errors.index, y=errors["model"], name=f"{cell} (recursive)",
+                                mode="lines+markers", line={"color": PREDICTED, "width": 2.5}))
+    figure.add_trace(go.Scatter(x=errors.index, y=errors["persistence"],
+                                name='Persistence ("tomorrow = today")', mode="lines+markers",
+                                line={"color": PERSISTENCE, "width": 2, "dash": "dot"}))
+    _style(figure, "Error by days ahead (backtest RMSE)", "RMSE")
+    figure.update_xaxes(title_text="Days ahead", dtick=1 if len(errors) <= 20 else None)
+    figure.update_layout(height=380)
+    return figure
+
+
+def spread_figure(rmses: dict[str, object], persistence_rmse: float) -> go.Figure:
+    """Each model's test RMSE over several seeds, one dot per seed, beside persistence."""
+    figure = go.Figure()
+    for cell, values in rmses.items():
+        figure.add_trace(go.Box(
+            y=list(values), name=cell, boxpoints="all", jitter=0.3, pointpos=0,
+            marker={"color": CELL_COLOURS.get(cell, TEST), "size": 10},
+            line={"color": CELL_COLOURS.get(cell, TEST)},
+            hovertemplate="RMSE %{y:,.2f}<extra>" + cell + "</extra>",
+        ))
+    figure.add_hline(y=persistence_rmse, line={"dash": "dot", "color": PERSISTENCE},
+                     annotation_text=f'"tomorrow = today": {persistence_rmse:,.2f}',
+                     annotation_position="top left")
+    _style(figure, "Test RMSE of each seed: is the difference bigger than the spread?", "RMSE")
+    figure.update_layout(height=400, showlegend=False, hovermode="closest")
+    return figure

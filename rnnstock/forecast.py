@@ -61,3 +61,55 @@ def forecast_future(model: keras.Model, windows: Windows, steps: int) -> pd.Data
         {"forecast": windows.to_prices(scaled), "persistence": float(series.iloc[-1])},
         index=dates,
     )
+
+
+def backtest_starts(windows: Windows, steps: int, count: int) -> np.ndarray:
+    """Up to ``count`` evenly spaced test-period positions with ``steps`` real days after them."""
+    split = windows.split
+    last = split.test_stop - steps  # the last start whose whole path has real prices
+    if last < split.train_stop:
+        raise ValueError(
+            f"The test period has {split.test_stop - split.train_stop} days, fewer than the"
+            f" {steps} days to forecast; shorten the forecast or move the split earlier."
+        )
+    return np.unique(np.linspace(split.train_stop, last, num=max(1, count)).round().astype(int))
+
+
+def backtest(model: keras.Model, windows: Windows, steps: int, count: int = 8) -> pd.DataFrame:
+    """The same recursive forecast, started on past test days where the truth is known.
+
+    One row per (start, horizon): the start date, the forecast date, the
+    real price, the model's recursive forecast and persistence (the price of
+    the day before the start, carried forward). Shows how errors compound.
+    """
+    starts = backtest_starts(windows, steps, count)
+    series = windows.split.series
+    values = series.to_numpy()
+    contexts = windows.to_scaled(
+        np.stack([values[start - windows.window : start] for start in starts])
+    )
+    forecasts = windows.to_prices(roll_forward(model, contexts, steps))
+    horizon = np.arange(1, steps + 1)
+    frames = [
+        pd.DataFrame(
+            {
+                "start": series.index[start],
+                "date": series.index[start : start + steps],
+                "horizon": horizon,
+                "actual": values[start : start + steps],
+                "forecast": forecasts[row],
+                "persistence": values[start - 1],
+            }
+        )
+        for row, start in enumerate(starts)
+    ]
+    return pd.concat(frames, ignore_index=True)
+
+
+def error_by_horizon(paths: pd.DataFrame) -> pd.DataFrame:
+    """RMSE over all backtest starts at each horizon, for the model and for persistence."""
+    errors = paths.assign(
+        model=(paths["forecast"] - paths["actual"]) ** 2,
+        persistence=(paths["persistence"] - paths["actual"]) ** 2,
+    )
+    return np.sqrt(errors.groupby("horizon")[["model", "persistence"]].mean())

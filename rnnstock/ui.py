@@ -13,7 +13,9 @@ import pandas as pd
 import streamlit as st
 
 from rnnstock.data import DataError, fetch_ticker, list_samples, load_sample, read_price_csv
+from rnnstock.share import from_params, settings_keys, to_params
 from rnnstock.specs import TARGETS, DataSpec, SplitSpec
+from rnnstock.windows import make_windows
 
 SOURCES = {"sample": "Offline sample", "ticker": "Ticker (Yahoo Finance)", "csv": "CSV upload"}
 
@@ -99,9 +101,14 @@ def data_sidebar() -> LoadedData:
             help="A Date column and at least one of Open, High, Low, Close, Adj Close."
             " Yahoo and Kaggle exports work as they are.",
         )
+        expected = st.session_state.get("expected_csv")
         if upload is None:
-            st.sidebar.info("Upload a CSV with a Date column and prices.")
+            st.sidebar.info(
+                f"Upload **{expected}** to run the experiment of the link you opened."
+                if expected else "Upload a CSV with a Date column and prices."
+            )
             return LoadedData(DataSpec("sample", "msft"), "", None)
+        st.session_state["expected_csv"] = upload.name  # so a shared link names the file
         content = upload.getvalue()
         spec, title = DataSpec("csv", upload.name), upload.name
         try:
@@ -162,9 +169,63 @@ _ANY_DAY = {"min_value": datetime.date(1900, 1, 1), "max_value": datetime.date(2
 
 
 def keep_shared_state() -> None:
-    for key in SHARED_KEYS:
+    """Hand settings back to Streamlit each run, so a page that does not draw them
+    (the Data page has no model settings) does not make them forget their values."""
+    for key in (*SHARED_KEYS, *sorted(settings_keys())):
         if key in st.session_state:
             st.session_state[key] = st.session_state[key]
+
+
+# -- settings in the link -------------------------------------------------------------
+
+
+def restore_from_url(page: str) -> None:
+    """Once per browser session: settings from a shared link go into the widgets."""
+    if st.session_state.get("url_restored"):
+        return
+    st.session_state["url_restored"] = True
+    settings, problems = from_params(page, st.query_params.to_dict())
+    st.session_state.update(settings)
+    if "train_start" in settings or "train_end" in settings:
+        mark_split_dates_chosen()
+    if problems:
+        st.session_state["url_problems"] = problems
+
+
+def reflect_in_url(page: str) -> None:
+    """Put the page's current settings in the address bar, ready to be copied."""
+    problems = st.session_state.pop("url_problems", None)
+    if problems:
+        st.warning("Some settings in the link could not be used and were skipped: "
+                   + "; ".join(problems) + ".")
+    params = to_params(page, st.session_state)
+    if params != st.query_params.to_dict():
+        st.query_params.from_dict(params)
+
+
+_AUTO_DATES = "split_dates_auto"  # (data key, start, end) when the app chose the dates
+
+
+def _default_split_dates(data: LoadedData) -> None:
+    """Start the date split at the data's first day and 80 % point, unless chosen.
+
+    Dates set by hand, by a preset or by a link are kept when other data is
+    picked (pick the DataCamp preset, then upload its CSV, and the split is
+    still 2016–2020); if they do not fit the new data, the split says so.
+    """
+    prices, key, state = data.prices, data.spec.key(), st.session_state
+    start, end = state.get("train_start"), state.get("train_end")
+    if isinstance(start, datetime.date) and isinstance(end, datetime.date):
+        auto = state.get(_AUTO_DATES)
+        if auto is None or tuple(auto[1:]) != (start, end) or auto[0] == key:
+            return
+    first, end = prices.index[0].date(), prices.index[int(len(prices) * 0.8)].date()
+    state.update({"train_start": first, "train_end": end, _AUTO_DATES: (key, first, end)})
+
+
+def mark_split_dates_chosen() -> None:
+    """The split dates were set on purpose (by a preset or a link): keep them."""
+    st.session_state.pop(_AUTO_DATES, None)
 
 
 def split_mode_control(container=st) -> str:
@@ -183,38 +244,38 @@ def split_controls(
 
     ``mode`` is the split mode when it was chosen outside (above a form).
     """
-    prices = data.prices
     targets = data.targets
     if st.session_state.get("target") not in targets:
         st.session_state["target"] = "Close" if "Close" in targets else targets[0]
-    if st.session_state.get("split_dates_for") != data.spec.key():
-        # New data: start the date split from its own first day and 80 % point.
-        st.session_state["split_dates_for"] = data.spec.key()
-        st.session_state["train_start"] = prices.index[0].date()
-        st.session_state["train_end"] = prices.index[int(len(prices) * 0.8)].date()
+    _default_split_dates(data)
     left, middle, right = container.columns(3)
     target = left.selectbox("Predict", targets, key="target")
+    st.session_state.setdefault("window", 60)
     window = middle.number_input(
-        "Window (days of history per prediction)", min_value=2, max_value=500, value=60,
-        step=1, key="window",
+        "Window (days of history per prediction)", min_value=2, max_value=500, step=1,
+        key="window",
     )
     if mode is None:
         mode = split_mode_control(right)
     try:
         if mode == "fraction":
+            st.session_state.setdefault("train_fraction", 0.8)
             share = container.slider(
-                "Share of days used for training", 0.5, 0.95, 0.8, 0.01, key="train_fraction"
+                "Share of days used for training", 0.5, 0.95, step=0.01, key="train_fraction"
             )
-            return SplitSpec(target=target, window=int(window), train_fraction=share)
-        start_col, end_col = container.columns(2)
-        train_start = start_col.date_input("Train from", key="train_start", **_ANY_DAY)
-        train_end = end_col.date_input(
-            "Train until (test after it)", key="train_end", **_ANY_DAY
-        )
-        return SplitSpec(
-            target=target, window=int(window), train_start=str(train_start),
-            train_end=str(train_end), train_fraction=None,
-        )
+            split = SplitSpec(target=target, window=int(window), train_fraction=share)
+        else:
+            start_col, end_col = container.columns(2)
+            train_start = start_col.date_input("Train from", key="train_start", **_ANY_DAY)
+            train_end = end_col.date_input(
+                "Train until (test after it)", key="train_end", **_ANY_DAY
+            )
+            split = SplitSpec(
+                target=target, window=int(window), train_start=str(train_start),
+                train_end=str(train_end), train_fraction=None,
+            )
+        make_windows(data.prices, split)  # the data must fit the split: say why if not
     except ValueError as error:
         container.error(str(error))
         return None
+    return split

@@ -1,9 +1,13 @@
 """Streamlit pieces of the Train page: the settings form, live progress, results, runs.
 
-The page itself (pages/train.py) only strings these together.
+The page itself (app_pages/train.py) only strings these together. The Compare page
+shares the job queue, the form's network fields and the run bookkeeping.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -13,15 +17,23 @@ from rnnstock.charts import loss_figure, prediction_figure
 from rnnstock.evaluation import DIRECTION_NOTE, METRIC_LABELS
 from rnnstock.jobs import CANCELLED, DONE, FAILED, QUEUED, Job, JobManager
 from rnnstock.presets import PRESETS, get_preset
-from rnnstock.specs import CELLS, ExperimentSpec, ModelSpec, TrainSpec
-from rnnstock.ui import LoadedData, split_controls, split_mode_control
+from rnnstock.specs import CELLS, ExperimentSpec, ModelSpec, SplitSpec, TrainSpec
+from rnnstock.ui import LoadedData, mark_split_dates_chosen, split_controls, split_mode_control
+
+if TYPE_CHECKING:
+    from streamlit.delta_generator import DeltaGenerator
 
 KEEP_MODELS = 3  # older runs keep their predictions and scores, not their Keras model
 KEEP_RUNS = 50
 OPTIMIZER_NAMES = {"rmsprop": "RMSprop", "adam": "Adam", "sgd": "SGD"}
-FORM_DEFAULTS = {
-    "cell": "LSTM", "units": "50", "dropout": 0.0, "bidirectional": False, "dense": "",
+# Settings the Train and Compare forms share, each page under its own keys (Compare's
+# start with "cmp_"), so a comparison does not overwrite the Train page's settings.
+NETWORK_DEFAULTS = {
+    "units": "50", "dense": "", "dropout": 0.0, "bidirectional": False,
     "optimizer": "adam", "learning_rate": 0.001, "epochs": 20, "batch_size": 32, "seed": 42,
+}
+FORM_DEFAULTS = {
+    "cell": "LSTM", **NETWORK_DEFAULTS,
     "early_stopping": False, "validation_fraction": 0.1, "patience": 5,
 }
 
@@ -35,34 +47,55 @@ def job_manager() -> JobManager:
 # -- presets and the form -------------------------------------------------------------
 
 
+def apply_spec(spec: ExperimentSpec, prefix: str = "") -> None:
+    """Put a spec's split, network and training settings into a form's widgets."""
+    model, train, split = spec.model, spec.train, spec.split
+    st.session_state.update({
+        f"{prefix}units": ", ".join(map(str, model.units)),
+        f"{prefix}dropout": model.dropout,
+        f"{prefix}bidirectional": model.bidirectional,
+        f"{prefix}dense": ", ".join(map(str, model.dense)),
+        f"{prefix}optimizer": train.optimizer,
+        f"{prefix}learning_rate": train.learning_rate
+        or (0.01 if train.optimizer == "sgd" else 0.001),
+        f"{prefix}epochs": train.epochs,
+        f"{prefix}batch_size": train.batch_size,
+        f"{prefix}seed": train.seed,
+        "window": split.window,
+        "target": split.target,
+        "split_mode": split.mode,
+    })
+    if split.mode == "fraction":
+        st.session_state["train_fraction"] = split.train_fraction
+    else:
+        st.session_state["train_start"] = pd.Timestamp(split.train_start or "1900").date()
+        st.session_state["train_end"] = pd.Timestamp(split.train_end).date()
+        mark_split_dates_chosen()
+
+
 def apply_preset() -> None:
     """Fill the form with the chosen tutorial's settings (a selectbox callback)."""
     preset_id = st.session_state.get("preset")
     if not preset_id:
         return
     spec = get_preset(preset_id).spec
-    model, train, split = spec.model, spec.train, spec.split
-    st.session_state.update(
-        cell=model.cell,
-        units=", ".join(map(str, model.units)),
-        dropout=model.dropout,
-        bidirectional=model.bidirectional,
-        dense=", ".join(map(str, model.dense)),
-        optimizer=train.optimizer,
-        learning_rate=train.learning_rate or (0.01 if train.optimizer == "sgd" else 0.001),
-        epochs=train.epochs,
-        batch_size=train.batch_size,
-        seed=train.seed,
-        early_stopping=bool(train.patience),
-        window=split.window,
-        target=split.target,
-        split_mode=split.mode,
+    apply_spec(spec)
+    st.session_state.update(cell=spec.model.cell, early_stopping=bool(spec.train.patience))
+
+
+def show_preset(preset_id: str) -> None:
+    """A tutorial's published figure, its data, and what it got wrong."""
+    preset = PRESETS[preset_id]
+    published = ", ".join(f"{k} {v:,g}" for k, v in preset.published.items())
+    data = preset.spec.data
+    st.info(
+        f"**{preset.tutorial}** published {published}. {preset.published_note}\n\n"
+        f"Its data: {data.name} from {data.start} to {data.end}. Pick it in the sidebar"
+        " (ticker, or upload the tutorial's CSV) to reproduce the run."
     )
-    if split.mode == "fraction":
-        st.session_state["train_fraction"] = split.train_fraction
-    else:
-        st.session_state["train_start"] = pd.Timestamp(split.train_start or "1900").date()
-        st.session_state["train_end"] = pd.Timestamp(split.train_end).date()
+    with st.expander("What the tutorial got wrong, and what rnnstock does instead"):
+        for difference in preset.differences:
+            st.markdown(f"- {difference}")
 
 
 def preset_picker() -> None:
@@ -71,19 +104,68 @@ def preset_picker() -> None:
         "Start from a tutorial's settings", options, key="preset", on_change=apply_preset,
         format_func=lambda key: PRESETS[key].title if key else "— your own settings —",
     )
-    preset_id = st.session_state.get("preset")
-    if preset_id:
-        preset = PRESETS[preset_id]
-        published = ", ".join(f"{k} {v:,g}" for k, v in preset.published.items())
-        data = preset.spec.data
-        st.info(
-            f"**{preset.tutorial}** published {published}. {preset.published_note}\n\n"
-            f"Its data: {data.name} from {data.start} to {data.end}. Pick it in the sidebar"
-            " (ticker, or upload the tutorial's CSV) to reproduce the run."
-        )
-        with st.expander("What the tutorial got wrong, and what rnnstock does instead"):
-            for difference in preset.differences:
-                st.markdown(f"- {difference}")
+    if st.session_state.get("preset"):
+        show_preset(st.session_state["preset"])
+
+
+def network_fields(prefix: str, architecture: Callable[[DeltaGenerator], Any]) -> tuple[Any, dict]:
+    """The layer and training widgets the Train and Compare forms share (inside a form).
+
+    ``architecture`` draws the page's own architecture picker in the first
+    column. Returns its value and the other widgets' values by setting name.
+    """
+    for key, value in NETWORK_DEFAULTS.items():
+        st.session_state.setdefault(prefix + key, value)
+    st.markdown("**Model**")
+    cell_col, units_col, dense_col = st.columns(3)
+    cell = architecture(cell_col)
+    values = {
+        "units": units_col.text_input(
+            "Units per recurrent layer", key=f"{prefix}units",
+            help="One number per layer: '125' is one layer, '50, 50' stacks two.",
+        ),
+        "dense": dense_col.text_input(
+            "Dense layers before the output", key=f"{prefix}dense",
+            help="e.g. '25'; empty for none",
+        ),
+    }
+    dropout_col, bidirectional_col = st.columns(2)
+    values["dropout"] = dropout_col.slider(
+        "Dropout after each recurrent layer", 0.0, 0.8, step=0.05, key=f"{prefix}dropout"
+    )
+    values["bidirectional"] = bidirectional_col.checkbox(
+        "Bidirectional", key=f"{prefix}bidirectional"
+    )
+    st.markdown("**Training**")
+    opt_col, rate_col, epochs_col, batch_col, seed_col = st.columns(5)
+    values["optimizer"] = opt_col.selectbox(
+        "Optimizer", list(OPTIMIZER_NAMES), format_func=OPTIMIZER_NAMES.get,
+        key=f"{prefix}optimizer",
+    )
+    values["learning_rate"] = rate_col.number_input(
+        "Learning rate", min_value=1e-5, max_value=1.0, format="%.5f", key=f"{prefix}learning_rate"
+    )
+    values["epochs"] = epochs_col.number_input("Epochs", 1, 1000, key=f"{prefix}epochs")
+    values["batch_size"] = batch_col.number_input("Batch size", 1, 4096, key=f"{prefix}batch_size")
+    values["seed"] = seed_col.number_input("Seed", 0, 2**31 - 1, key=f"{prefix}seed")
+    return cell, values
+
+
+def experiment_spec(
+    data: LoadedData, split: SplitSpec, cell: str, values: dict, **train: Any
+) -> ExperimentSpec:
+    """The spec the form's values describe; ValueError (with a readable message) if invalid."""
+    return ExperimentSpec(
+        data=data.spec,
+        split=split,
+        model=ModelSpec(cell=cell, units=values["units"], dropout=values["dropout"],
+                        bidirectional=values["bidirectional"], dense=values["dense"]),
+        train=TrainSpec(
+            optimizer=values["optimizer"], learning_rate=values["learning_rate"],
+            epochs=values["epochs"], batch_size=values["batch_size"], seed=values["seed"],
+            **train,
+        ),
+    )
 
 
 def settings_form(data: LoadedData) -> ExperimentSpec | None:
@@ -94,30 +176,9 @@ def settings_form(data: LoadedData) -> ExperimentSpec | None:
     with st.form("train_settings"):
         st.markdown("**Data: split and window**")
         split = split_controls(data, mode=mode)
-        st.markdown("**Model**")
-        cell_col, units_col, dense_col = st.columns(3)
-        cell = cell_col.selectbox("Architecture", CELLS, key="cell")
-        units = units_col.text_input(
-            "Units per recurrent layer", key="units",
-            help="One number per layer: '125' is one layer, '50, 50' stacks two.",
+        cell, values = network_fields(
+            "", lambda column: column.selectbox("Architecture", CELLS, key="cell")
         )
-        dense = dense_col.text_input(
-            "Dense layers before the output", key="dense", help="e.g. '25'; empty for none"
-        )
-        dropout_col, bidirectional_col = st.columns(2)
-        dropout = dropout_col.slider("Dropout after each recurrent layer", 0.0, 0.8, step=0.05,
-                                     key="dropout")
-        bidirectional = bidirectional_col.checkbox("Bidirectional", key="bidirectional")
-        st.markdown("**Training**")
-        opt_col, rate_col, epochs_col, batch_col, seed_col = st.columns(5)
-        optimizer = opt_col.selectbox(
-            "Optimizer", list(OPTIMIZER_NAMES), format_func=OPTIMIZER_NAMES.get, key="optimizer"
-        )
-        rate = rate_col.number_input("Learning rate", min_value=1e-5, max_value=1.0,
-                                     format="%.5f", key="learning_rate")
-        epochs = epochs_col.number_input("Epochs", 1, 1000, key="epochs")
-        batch = batch_col.number_input("Batch size", 1, 4096, key="batch_size")
-        seed = seed_col.number_input("Seed", 0, 2**31 - 1, key="seed")
         stop_col, val_col, patience_col = st.columns(3)
         early = stop_col.checkbox(
             "Early stopping", key="early_stopping",
@@ -133,16 +194,9 @@ def settings_form(data: LoadedData) -> ExperimentSpec | None:
     if not submitted or split is None:
         return None
     try:
-        return ExperimentSpec(
-            data=data.spec,
-            split=split,
-            model=ModelSpec(cell=cell, units=units, dropout=dropout,
-                            bidirectional=bidirectional, dense=dense),
-            train=TrainSpec(
-                optimizer=optimizer, learning_rate=rate, epochs=epochs, batch_size=batch,
-                seed=seed, validation_fraction=validation if early else 0.0,
-                patience=patience if early else None,
-            ),
+        return experiment_spec(
+            data, split, cell, values, validation_fraction=validation if early else 0.0,
+            patience=patience if early else None,
         )
     except ValueError as error:
         st.error(str(error))
@@ -152,12 +206,18 @@ def settings_form(data: LoadedData) -> ExperimentSpec | None:
 # -- jobs of this session ---------------------------------------------------------------
 
 
-def start_training(spec: ExperimentSpec, data: LoadedData) -> Job:
-    job = job_manager().submit(spec, prices=data.prices, label=spec.model.describe())
+def submit_run(spec: ExperimentSpec, data: LoadedData, label: str = "") -> Job:
+    """Queue a training and add it to this session's runs."""
+    job = job_manager().submit(spec, prices=data.prices, label=label or spec.model.describe())
     runs = st.session_state.setdefault("runs", [])
     runs.append(job.id)
-    st.session_state["train_job"] = job.id
     release_old_runs(runs)
+    return job
+
+
+def start_training(spec: ExperimentSpec, data: LoadedData) -> Job:
+    job = submit_run(spec, data)
+    st.session_state["train_job"] = job.id
     return job
 
 

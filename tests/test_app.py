@@ -253,15 +253,17 @@ def test_bad_settings_show_a_message_not_a_traceback():
     assert any("whole number" in e.value for e in app.error)
 
 
-def test_a_split_that_cannot_train_fails_with_its_reason():
+def test_a_split_that_cannot_train_says_why_before_anything_trains():
     app = open_train_page()
     app.radio(key="split_mode").set_value("dates").run()
     app = set_tiny_model(app, window=400)
     app.date_input(key="train_start").set_value("2017-01-01")
     app.date_input(key="train_end").set_value("2017-06-30")
-    app = wait_for_job(submit(app))
+    app = submit(app)
+    assert not app.exception
     errors = [e.value for e in app.error]
     assert any("window (400 days)" in e for e in errors), errors
+    assert "train_job" not in app.session_state
 
 
 def test_cancel_stops_a_run():

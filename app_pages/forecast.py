@@ -1,0 +1,19 @@
+"""Forecast page: a trained model run past the last day, and its backtest."""
+
+import streamlit as st
+
+from rnnstock import ui_forecast, ui_train
+
+st.title("Forecast")
+result = ui_forecast.pick_run()
+if result is None:
+    ui_forecast.quick_training(st.session_state["loaded_data"])
+    job = ui_train.current_job()
+    if job is not None and not job.done:
+        ui_train.progress_panel()
+    elif job is not None:
+        ui_train.job_outcome(job)
+    st.stop()
+
+steps = st.slider("Business days to forecast", 1, 60, 10, key="forecast_days")
+ui_forecast.forecast(result, steps)

@@ -1,0 +1,143 @@
+"""The Compare and Forecast pages, and links that carry settings (AppTest, no network)."""
+
+import datetime
+
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import REPO
+from tests.test_app import open_app
+
+
+def wait_for(app: AppTest, job_ids, timeout: float = 240) -> AppTest:
+    from rnnstock.ui_train import job_manager
+
+    for job_id in job_ids:
+        job_manager().wait(job_id, timeout)
+    app.run()  # the page sees every job done and reruns itself to draw the results
+    return app.run()
+
+
+# Two years of training days keep the tiny models quick.
+SHORT_SPLIT = {"split_mode": "dates", "train_start": datetime.date(2015, 1, 1),
+               "train_end": datetime.date(2016, 12, 30)}
+
+
+def open_compare_page(**state) -> AppTest:
+    return open_app(**{**SHORT_SPLIT, **state}).switch_page("app_pages/compare.py").run()
+
+
+def tiny_comparison(app: AppTest, cells=("LSTM", "GRU"), repeats=1) -> AppTest:
+    app.multiselect(key="cmp_cells").set_value(list(cells))
+    app.text_input(key="cmp_units").set_value("4")
+    app.number_input(key="cmp_epochs").set_value(2)
+    app.number_input(key="window").set_value(10)
+    app.slider(key="cmp_repeats").set_value(repeats)
+    app.button(key="FormSubmitter:compare_settings-Compare").click().run()
+    assert not app.exception, app.exception
+    return wait_for(app, app.session_state["comparison_jobs"])
+
+
+def test_two_models_compare_on_identical_data():
+    app = tiny_comparison(open_compare_page())
+    assert not app.exception and not app.error
+    charts = [c.proto.spec for c in app.get("plotly_chart")]
+    chart = next(spec for spec in charts if '"Predicted (GRU)"' in spec)
+    assert '"Predicted (LSTM)"' in chart and '"Real"' in chart and "Persistence" in chart
+    table = app.dataframe[0].value
+    models = [row for row in table.index if not row.startswith("Persistence")]
+    assert models == ["LSTM", "GRU"]
+    assert (table.loc[models, "Epochs run"] == 2).all()
+    assert table.loc["LSTM", "Parameters"] > table.loc["GRU", "Parameters"]
+    ranking = " ".join(i.value for i in app.info)
+    assert "Ranking this time:" in ranking and "GRU beats LSTM" in ranking
+    losses = [c for c in app.get("plotly_chart") if "loss" in c.proto.spec.lower()]
+    assert len(losses) == 2  # loss curves side by side
+
+
+def test_repeating_over_seeds_shows_the_spread():
+    app = tiny_comparison(open_compare_page(), cells=("GRU", "SimpleRNN"), repeats=2)
+    assert not app.exception and not app.error
+    table = app.dataframe[0].value
+    assert (table.loc[["GRU", "SimpleRNN"], "Seeds"] == 2).all()
+    assert "averaged over 2 seeds" in " ".join(i.value for i in app.info)
+    assert any("is the difference bigger than the spread" in c.proto.spec
+               for c in app.get("plotly_chart"))
+
+
+def test_the_datacamp_button_sets_up_the_tutorials_comparison():
+    app = open_compare_page()
+    next(b for b in app.button if "DataCamp" in b.label).click().run()
+    assert app.multiselect(key="cmp_cells").value == ["LSTM", "GRU"]
+    assert app.text_input(key="cmp_units").value == "125"
+    assert app.number_input(key="cmp_epochs").value == 50
+    assert app.number_input(key="cmp_seed").value == 455
+    assert app.selectbox(key="cmp_optimizer").value == "rmsprop"
+    assert app.selectbox(key="target").value == "High"
+    assert app.date_input(key="train_end").value == datetime.date(2020, 12, 31)
+    # The tutorial's dates do not fit the MSFT sample: the page says so rather than move them.
+    assert any("leaves no test days" in e.value for e in app.error)
+
+
+def test_the_forecast_page_forecasts_n_days_and_backtests():
+    app = tiny_comparison(open_compare_page())
+    app.switch_page("app_pages/forecast.py").run()
+    assert not app.exception and not app.error
+    app.slider(key="forecast_days").set_value(7).run()
+    charts = [c.proto.spec for c in app.get("plotly_chart")]
+    forecast = next(spec for spec in charts if "business days past" in spec)
+    assert "7 business days past 2017-11-10" in forecast  # the MSFT sample's last day
+    assert '"Forecast (' in forecast and "Persistence" in forecast
+    assert any("Error by days ahead" in spec for spec in charts)
+    csv = next(b for b in app.get("download_button") if "Forecast" in b.proto.label)
+    assert csv is not None
+    text = " ".join(m.value for m in app.markdown)
+    assert "After 1 day its RMSE is" in text
+
+
+def test_the_forecast_page_without_a_model_offers_to_train_one():
+    app = open_app().switch_page("app_pages/forecast.py").run()
+    assert not app.exception
+    assert any("No model of this session" in i.value for i in app.info)
+    assert any(b.label.startswith("Train GRU(32)") for b in app.button)
+
+
+def test_a_link_restores_the_train_settings():
+    app = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
+    app.query_params.update({
+        "data": "sample", "sample": "sp500", "target": "Open", "window": "30",
+        "split": "dates", "from": "2005-01-03", "until": "2012-12-31", "cell": "gru",
+        "units": "32,16", "dropout": "0.2", "opt": "rmsprop", "lr": "0.002", "epochs": "7",
+        "batch": "64", "seed": "3", "es": "1", "patience": "4",
+    })
+    app.switch_page("app_pages/train.py").run()
+    assert not app.exception and not app.error and not app.warning
+    assert app.sidebar.selectbox(key="sample_name").value == "sp500"
+    assert app.selectbox(key="cell").value == "GRU"
+    assert app.text_input(key="units").value == "32, 16"
+    assert app.number_input(key="epochs").value == 7
+    assert app.number_input(key="window").value == 30
+    assert app.selectbox(key="target").value == "Open"
+    assert app.date_input(key="train_start").value == datetime.date(2005, 1, 3)
+    assert app.date_input(key="train_end").value == datetime.date(2012, 12, 31)
+    assert app.checkbox(key="early_stopping").value is True
+    assert app.query_params["epochs"] == "7"  # the address bar keeps the settings
+
+
+def test_a_link_with_bad_values_uses_the_rest_and_says_what_it_skipped():
+    app = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
+    app.query_params.update({"epochs": "many", "units": "8", "cell": "Transformer"})
+    app.switch_page("app_pages/train.py").run()
+    assert not app.exception
+    assert app.text_input(key="units").value == "8"
+    warning = " ".join(w.value for w in app.warning)
+    assert "epochs=many" in warning and "cell=Transformer" in warning
+
+
+def test_a_link_restores_a_comparison():
+    app = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
+    app.query_params.update({"cells": "GRU,SimpleRNN", "repeats": "3", "units": "16"})
+    app.switch_page("app_pages/compare.py").run()
+    assert not app.exception
+    assert app.multiselect(key="cmp_cells").value == ["GRU", "SimpleRNN"]
+    assert app.slider(key="cmp_repeats").value == 3
+    assert app.text_input(key="cmp_units").value == "16"
