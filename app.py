@@ -17,6 +17,7 @@ page = st.navigation(
         st.Page("app_pages/train.py", title="Train", icon=":material/model_training:"),
         st.Page("app_pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
         st.Page("app_pages/forecast.py", title="Forecast", icon=":material/trending_up:"),
+        st.Page("app_pages/learn.py", title="Learn", icon=":material/school:"),
     ]
 )
 restore_from_url(page.url_path)  # a shared link's settings, once per session

@@ -156,6 +156,36 @@ def loss_figure(progress: list[EpochProgress]) -> go.Figure:
     return figure
 
 
+def gradient_figure(factors: pd.DataFrame, window: int) -> go.Figure:
+    """The Learn page's |w|^k curves on a log scale, with the window's first day marked."""
+    colours = ["#2ca02c", "#1f77b4", REAL, "#ff7f0e", PREDICTED]
+    figure = go.Figure()
+    for index, column in enumerate(factors.columns):
+        figure.add_trace(
+            go.Scatter(x=factors.index, y=factors[column], name=column,
+                       line={"color": colours[index % len(colours)], "width": 2.5})
+        )
+    figure.add_vline(x=window - 1, line={"dash": "dash", "color": REAL})  # its first day
+    _style(figure, "How much gradient reaches a day k steps back", "Gradient factor |w|ᵏ")
+    figure.update_yaxes(type="log", dtick=2, exponentformat="power")  # a tick every 2 decades
+    figure.update_xaxes(title_text=f"Steps back (k); dashed: the first day of your {window}-day"
+                        " window")
+    figure.update_layout(height=420, hovermode="x unified")
+    return figure
+
+
+def scaling_figure(split: Split, name: str) -> go.Figure:
+    """Train and test prices with the training minimum and maximum: the scaler's 0 and 1."""
+    figure = split_figure(split, name)
+    train = split.train
+    for value, label in ((train.min(), "training minimum → 0"),
+                         (train.max(), "training maximum → 1")):
+        figure.add_hline(y=float(value), line={"dash": "dash", "color": REAL},
+                         annotation_text=label, annotation_position="top left")
+    figure.update_layout(height=420)
+    return figure
+
+
 # One colour per architecture, the same on every page of a comparison.
 CELL_COLOURS = {"LSTM": PREDICTED, "GRU": "#2ca02c", "SimpleRNN": "#9467bd"}
 
