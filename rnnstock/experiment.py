@@ -46,7 +46,7 @@ class ExperimentResult:
     scores: Scores
     history: TrainingHistory
     parameters: int
-    model: keras.Model | None
+    model: keras.Model | None = field(repr=False, compare=False)
     timings: dict[str, float] = field(default_factory=dict)
     data_source: str = ""
     data_notice: str | None = None
@@ -75,8 +75,16 @@ class ExperimentResult:
             "skill": self.scores.skill,
         }
 
+    @property
+    def has_model(self) -> bool:
+        """Whether the trained model is still here (without loading it)."""
+        return self.__dict__.get("model") is not None or bool(self.__dict__.get("_model_file"))
+
     def model_bytes(self) -> bytes:
         """The trained model as a .keras file's bytes (for a download button)."""
+        saved = self.__dict__.get("_model_file")
+        if saved:
+            return saved
         if self.model is None:
             raise ValueError("This run's model was released to save memory; train it again.")
         import tempfile
@@ -89,6 +97,29 @@ class ExperimentResult:
     def release_model(self) -> None:
         """Drop the Keras model (the biggest part) while keeping predictions and scores."""
         self.model = None
+        self.__dict__.pop("_model_file", None)
+
+    # A result crosses from a worker process to the server with its model as a .keras
+    # file: the server needs no TensorFlow to receive it (and never imports Keras in a
+    # pool's thread while another thread does), and loads the model when first used.
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        if state.get("model") is not None:
+            state["_model_file"] = self.model_bytes()
+        state.pop("model", None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+
+    def __getattr__(self, name: str) -> Any:
+        if name != "model":
+            raise AttributeError(name)
+        saved = self.__dict__.get("_model_file")
+        model = _load_model(saved) if saved else None
+        self.__dict__["model"] = model
+        return model
 
     def save(self, folder: str | Path) -> dict[str, Path]:
         """Write predictions CSV, the model (.keras) and the chart (HTML) into ``folder``."""
@@ -102,9 +133,9 @@ class ExperimentResult:
         }
         self.predictions.to_csv(paths["predictions"], index_label="Date", float_format="%.4f")
         prediction_figure(self).write_html(paths["chart"], include_plotlyjs="cdn")
-        if self.model is not None:
+        if self.has_model:
             paths["model"] = folder / "model.keras"
-            self.model.save(paths["model"])
+            paths["model"].write_bytes(self.model_bytes())
         return paths
 
 
@@ -178,6 +209,18 @@ def run_experiment(
         data_notice=prices.attrs.get("notice"),
         model_summary=summary_rows(model),
     )
+
+
+def _load_model(content: bytes) -> keras.Model:
+    import tempfile
+
+    from rnnstock.models import import_keras
+
+    keras = import_keras()
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "model.keras"
+        path.write_bytes(content)
+        return keras.saving.load_model(path, compile=False)
 
 
 def _predict(model: keras.Model, inputs: np.ndarray) -> np.ndarray:

@@ -113,7 +113,6 @@ class JobManager:
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
         self._closed = False
-        self._keras_loading: threading.Thread | None = None
         self._listener = threading.Thread(target=self._listen, name="rnnstock-jobs", daemon=True)
         self._listener.start()
 
@@ -136,21 +135,7 @@ class JobManager:
             )
             self._futures[job_id] = future
         future.add_done_callback(lambda done, job=job: self._finish(job, done))
-        self._warm_up_keras()
         return job
-
-    def _warm_up_keras(self) -> None:
-        """Load Keras here too, quietly and off the caller's thread.
-
-        Results carry their Keras model, so receiving the first one imports
-        TensorFlow in this process; doing it now keeps TF's start-up lines out
-        of the server log and the wait out of the first result.
-        """
-        if self._keras_loading is None:
-            from rnnstock.models import import_keras
-
-            self._keras_loading = threading.Thread(target=import_keras, daemon=True)
-            self._keras_loading.start()
 
     def job(self, job_id: str) -> Job | None:
         return self._jobs.get(job_id)

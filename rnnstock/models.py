@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import threading
 from typing import TYPE_CHECKING
 
 from rnnstock.specs import ModelSpec
@@ -20,17 +21,25 @@ if TYPE_CHECKING:
 GATES = {"SimpleRNN": 1, "GRU": 3, "LSTM": 4}
 
 
+_IMPORT_LOCK = threading.Lock()
+
+
 def import_keras():
-    """Import Keras on the TensorFlow backend, with TensorFlow's start-up chatter off."""
-    if "keras" in sys.modules:
-        return sys.modules["keras"]
-    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    # Level 3 also hides a harmless tf.data graph-attribute error line that TF 2.21
-    # prints on every predict; Python-level exceptions are unaffected.
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    with _native_stderr_silenced():
-        import keras
-    return keras
+    """Import Keras on the TensorFlow backend, with TensorFlow's start-up chatter off.
+
+    Safe from several threads of the web server at once: two threads importing
+    Keras' circular modules together can each see the other's half-made module.
+    """
+    with _IMPORT_LOCK:
+        os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+        # Level 3 also hides a harmless tf.data graph-attribute error line that TF 2.21
+        # prints on every predict; Python-level exceptions are unaffected.
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+        if "keras" in sys.modules:
+            return sys.modules["keras"]
+        with _native_stderr_silenced():
+            import keras
+        return keras
 
 
 @contextlib.contextmanager

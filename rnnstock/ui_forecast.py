@@ -21,7 +21,7 @@ def forecastable_runs() -> list[Job]:
     """This session's finished runs that still hold their model, newest first."""
     return [
         job for job in reversed(session_jobs())
-        if job.status == DONE and job.result is not None and job.result.model is not None
+        if job.status == DONE and job.result is not None and job.result.has_model
     ]
 
 

@@ -339,7 +339,7 @@ def downloads(result, figure: go.Figure) -> None:
         "Predictions (CSV)", result.predictions.to_csv(index_label="Date").encode(),
         file_name=f"{stem}.csv", mime="text/csv", icon=":material/download:",
     )
-    if result.model is not None:
+    if result.has_model:
         model_col.download_button(
             "Model (.keras)", result.model_bytes, file_name=f"{stem}.keras",
             mime="application/zip", icon=":material/download:",

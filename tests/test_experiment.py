@@ -95,3 +95,34 @@ def test_save_writes_predictions_model_and_chart(prices, tmp_path):
     assert reloaded.count_params() == result.parameters
     html = paths["chart"].read_text()
     assert "Real" in html and "Predicted (GRU)" in html
+
+
+def test_a_result_travels_without_keras_and_loads_its_model_when_used(prices, tmp_path):
+    """Results cross from worker processes to the server: unpickling must not import Keras
+    (two server threads importing Keras at once can break it), the model loads on use."""
+    import pickle
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    result = run_experiment(TINY, prices=prices)
+    path = tmp_path / "result.pickle"
+    path.write_bytes(pickle.dumps(result))
+    expected = result.predictions["predicted"].to_numpy()[:5]
+    script = f"""
+import pickle, sys
+import numpy as np
+result = pickle.loads(open({str(path)!r}, "rb").read())
+assert "keras" not in sys.modules, "unpickling imported Keras"
+assert result.has_model and result.model_bytes()[:2] == b"PK"
+window = result.windows.X_test[:5]
+predicted = result.windows.to_prices(np.asarray(result.model(window, training=False))[:, 0])
+assert "keras" in sys.modules
+np.testing.assert_allclose(predicted, {expected.tolist()!r}, rtol=1e-4)
+result.release_model()
+assert not result.has_model and result.model is None
+"""
+    done = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True,
+                          text=True, timeout=180)
+    assert done.returncode == 0, done.stderr[-2000:]
