@@ -151,7 +151,7 @@ def loss_figure(progress: list[EpochProgress]) -> go.Figure:
                                     line={"color": PERSISTENCE}))
     _style(figure, "Loss (mean squared error, scaled prices)", "Loss")
     figure.update_yaxes(type="log", dtick=1, exponentformat="power")  # one tick a decade
-    figure.update_xaxes(title_text="Epoch")
+    figure.update_xaxes(title_text="Epoch", dtick=1 if len(epochs) <= 12 else None)
     figure.update_layout(height=360)
     return figure
 

@@ -148,10 +148,11 @@ def results(jobs: list[Job]) -> None:
     ))
     st.info(comparison.ranking())
     table = comparison.table()
+    whole = [c for c in ("Parameters", "Epochs run", "Seeds") if c in table.columns]
     st.dataframe(
-        table.style.format("{:,.2f}", na_rep="")
-        .format("{:.0%}", subset=["Skill vs persistence"])
-        .format("{:,.0f}", subset=["Parameters"], na_rep=""),
+        table.astype("float64").style.format("{:,.2f}", na_rep="–")
+        .format("{:.0%}", subset=["Skill vs persistence"], na_rep="–")
+        .format("{:,.0f}", subset=whole, na_rep="–"),
         width="stretch",
     )
     if comparison.repeats > 1:
