@@ -112,7 +112,9 @@ class Comparison:
             "MAPE %": persistence.mape,
             "Direction %": persistence.directional_accuracy,
             "Skill vs persistence": 0.0,
-            "Parameters": 0,
+            "Parameters": 0,  # it learns nothing: no parameters, no epochs, no time
+            "s/epoch": 0.0,
+            "Epochs run": 0,
         }
         return pd.DataFrame.from_dict(rows, orient="index")
 
