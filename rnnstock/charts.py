@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -226,11 +227,17 @@ def forecast_figure(history: pd.Series, forecast: pd.DataFrame, cell: str) -> go
                   f"{history.name or 'Price'} price")
 
 
-def backtest_figure(actual: pd.Series, paths: pd.DataFrame, cell: str) -> go.Figure:
-    """The real test prices with the recursive forecast started on several past days."""
+def backtest_figure(
+    actual: pd.Series, paths: pd.DataFrame, cell: str, *, shown: int = 8
+) -> go.Figure:
+    """The real test prices with the recursive forecast started on past days
+    (``shown`` of the backtest's starts, evenly spaced, so the paths stay apart)."""
     figure = go.Figure()
     figure.add_trace(go.Scatter(x=actual.index, y=actual, name="Real",
                                 line={"color": REAL, "width": 2}))
+    starts = np.sort(paths["start"].unique())
+    picks = np.unique(np.linspace(0, len(starts) - 1, num=min(shown, len(starts))).round())
+    paths = paths[paths["start"].isin(starts[picks.astype(int)])]
     for index, (start, path) in enumerate(paths.groupby("start", sort=True)):
         figure.add_trace(go.Scatter(
             x=path["date"], y=path["forecast"], mode="lines",
