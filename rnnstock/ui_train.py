@@ -117,25 +117,31 @@ def network_fields(prefix: str, architecture: Callable[[DeltaGenerator], Any]) -
     for key, value in NETWORK_DEFAULTS.items():
         st.session_state.setdefault(prefix + key, value)
     st.markdown("**Model**")
-    cell_col, units_col, dense_col = st.columns(3)
+    # One row, so that on a 1080-pixel projector the progress bar shows under the form
+    # without scrolling.
+    cell_col, units_col, dense_col, dropout_col, bidirectional_col = st.columns(
+        [3, 2, 2, 2, 1.3], vertical_alignment="bottom"
+    )
     cell = architecture(cell_col)
     values = {
         "units": units_col.text_input(
             "Units per recurrent layer", key=f"{prefix}units",
-            help="One number per layer: '125' is one layer, '50, 50' stacks two.",
+            help="Units of each recurrent layer: '125' is one layer, '50, 50' stacks two.",
         ),
         "dense": dense_col.text_input(
-            "Dense layers before the output", key=f"{prefix}dense",
-            help="e.g. '25'; empty for none",
+            "Dense layers", key=f"{prefix}dense",
+            help="Dense layers between the recurrent ones and the output, e.g. '25';"
+                 " empty for none.",
+        ),
+        "dropout": dropout_col.slider(
+            "Dropout", 0.0, 0.8, step=0.05, key=f"{prefix}dropout",
+            help="Share of units dropped after each recurrent layer while training.",
+        ),
+        "bidirectional": bidirectional_col.checkbox(
+            "Bidirectional", key=f"{prefix}bidirectional",
+            help="Each recurrent layer also reads the window backwards.",
         ),
     }
-    dropout_col, bidirectional_col = st.columns(2)
-    values["dropout"] = dropout_col.slider(
-        "Dropout after each recurrent layer", 0.0, 0.8, step=0.05, key=f"{prefix}dropout"
-    )
-    values["bidirectional"] = bidirectional_col.checkbox(
-        "Bidirectional", key=f"{prefix}bidirectional"
-    )
     st.markdown("**Training**")
     opt_col, rate_col, epochs_col, batch_col, seed_col = st.columns(5)
     values["optimizer"] = opt_col.selectbox(
@@ -179,7 +185,7 @@ def settings_form(data: LoadedData) -> ExperimentSpec | None:
         cell, values = network_fields(
             "", lambda column: column.selectbox("Architecture", CELLS, key="cell")
         )
-        stop_col, val_col, patience_col = st.columns(3)
+        stop_col, val_col, patience_col = st.columns(3, vertical_alignment="bottom")
         early = stop_col.checkbox(
             "Early stopping", key="early_stopping",
             help="Hold out the end of the training period and stop when its loss stops"
