@@ -21,7 +21,16 @@ $(BIN)/.installed-dev: $(BIN)/.installed requirements-dev.txt
 run: $(BIN)/.installed
 	$(BIN)/python -m streamlit run app.py --server.port $(PORT)
 
-test: $(BIN)/.installed-dev
+# The browser tests (tests/browser) drive Debian's Chromium through Playwright; Playwright's
+# own browser download is never used. Installed here when missing; without it, make test fails.
+CHROMIUM := /usr/bin/chromium
+
+$(CHROMIUM):
+	@echo "make test: $@ is missing; installing Debian's chromium for the browser tests"
+	apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium
+	@test -x $@ || { echo "make test: Debian's chromium did not install $@" >&2; exit 1; }
+
+test: $(BIN)/.installed-dev $(CHROMIUM)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 

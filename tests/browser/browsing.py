@@ -1,0 +1,279 @@
+"""What the browser tests do to the app: open pages, fill the form, wait, look at the layout,
+and take screenshots at a laptop's and a projector's size."""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+from playwright.sync_api import Locator, Page, expect
+
+from tests.conftest import REPO
+
+VIEWPORTS = [(1280, 800), (1920, 1080)]  # a laptop, and a classroom projector
+SHOTS_TAKEN = pytest.StashKey[list]()
+README_SHOTS = REPO / "docs" / "screenshots"
+README_VIEWPORT = (1280, 900)
+README_SHOT_BYTES = 300_000
+TALLEST_SHOT = 6000  # pixels: a full-length screenshot stops there
+# Streamlit's first run of a page imports pandas and Plotly: seconds on 2 busy cores.
+expect.set_options(timeout=30_000)
+TRAINING_TIMEOUT = 180_000  # ms: a tiny model on 2 cores, TensorFlow's start included
+
+CHART = '[data-testid="stPlotlyChart"]'
+PLOTTED_LINE = ".js-plotly-plot .scatterlayer .trace path.js-line"
+PROGRESS = '[data-testid="stProgress"]'
+METRIC = '[data-testid="stMetric"]'
+ALERT = '[data-testid="stAlert"]'
+ERROR = '[data-testid="stAlertContentError"]'
+
+# Problems a person would see at this size, found in the page itself: a sideways
+# scroll, a chart wider than the page, a chart title or legend cut off or on top of
+# each other, columns on top of each other, a number or label cut off with an ellipsis.
+LAYOUT_PROBLEMS_JS = """
+() => {
+  const problems = [];
+  const page = document.documentElement;
+  if (page.scrollWidth > page.clientWidth)
+    problems.push(`the page scrolls sideways (${page.scrollWidth} > ${page.clientWidth} px)`);
+  const main = document.querySelector('[data-testid="stMain"]');
+  if (main.scrollWidth > main.clientWidth + 1)
+    problems.push(`the main area scrolls sideways (${main.scrollWidth} > ${main.clientWidth} px)`);
+  const area = main.getBoundingClientRect();
+  const right = Math.min(area.right, window.innerWidth);
+  const overlap = (a, b) =>
+    Math.min(a.right, b.right) - Math.max(a.left, b.left) > 1 &&
+    Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top) > 1;
+  const named = (element) =>
+    (element.querySelector('.gtitle, p, label') || element).textContent.trim().slice(0, 60);
+  for (const chart of document.querySelectorAll('[data-testid="stPlotlyChart"]')) {
+    const box = chart.getBoundingClientRect();
+    if (box.width === 0) continue;
+    if (box.left < area.left - 1 || box.right > right + 1)
+      problems.push(`chart "${named(chart)}" spans ${box.left}-${box.right}, the page ` +
+                    `${area.left}-${right}`);
+    const svg = chart.querySelector('svg.main-svg');
+    if (!svg) continue;
+    const frame = svg.getBoundingClientRect();
+    if (frame.right > box.right + 1)
+      problems.push(`chart "${named(chart)}" is drawn wider than its frame`);
+    // Plotly does not wrap a title or shrink a legend: in a narrow column they run
+    // past the chart's edge, or the legend's rows climb over the title.
+    const title = chart.querySelector('.gtitle');
+    const legend = chart.querySelector('.legend');
+    const titleBox = title && title.getBoundingClientRect();
+    if (titleBox && (titleBox.right > frame.right + 1 || titleBox.left < frame.left - 1))
+      problems.push(`chart title cut off: "${title.textContent}"`);
+    if (legend) {
+      const legendBox = legend.getBoundingClientRect();
+      if (legendBox.right > frame.right + 1)
+        problems.push(`chart legend cut off in "${named(chart)}"`);
+      if (titleBox && overlap(titleBox, legendBox))
+        problems.push(`chart legend over the title in "${named(chart)}"`);
+    }
+  }
+  for (const row of document.querySelectorAll('[data-testid="stHorizontalBlock"]')) {
+    const boxes = [...row.children].map((column) => column.getBoundingClientRect())
+      .filter((box) => box.width > 0 && box.height > 0);
+    for (let i = 0; i < boxes.length; i++)
+      for (let j = i + 1; j < boxes.length; j++) {
+        if (overlap(boxes[i], boxes[j]))
+          problems.push(`columns overlap in a row starting "${named(row)}"`);
+      }
+  }
+  const texts = document.querySelectorAll(
+    '[data-testid="stMetricValue"] *, [data-testid="stMetricLabel"] p, ' +
+    '[data-testid="stMetricDelta"] div, [data-testid="stWidgetLabel"] p, ' +
+    '[data-testid="stSidebarNavLink"] span, button p');
+  for (const text of texts) {
+    if (text.children.length || !text.getClientRects().length) continue;
+    if (text.scrollWidth > text.clientWidth + 1)
+      problems.push(`text cut off: "${text.textContent.trim()}"`);
+  }
+  return problems;
+}
+"""
+
+FULL_HEIGHT_JS = """
+() => Math.max(...['stMain', 'stSidebarContent'].map((id) => {
+  const element = document.querySelector(`[data-testid="${id}"]`);
+  return element ? element.scrollHeight : 0;
+}))
+"""
+
+
+def is_local(url: str) -> bool:
+    parsed = urlparse(url)
+    return parsed.scheme in ("data", "blob", "about") or parsed.hostname in (
+        "127.0.0.1", "localhost",
+    )
+
+
+@dataclass
+class AppPage:
+    """One browser session on the app, and where its screenshots go."""
+
+    page: Page
+    url: str
+    shot_dir: Path
+    shots_taken: list[Path] = field(default_factory=list)
+    started: float = field(default_factory=time.monotonic)
+
+    def note(self, what: str) -> None:
+        """A timeline on stdout: pytest shows it when a test fails."""
+        print(f"{time.monotonic() - self.started:7.1f} s  {what}")
+
+    # -- moving around --------------------------------------------------------------
+
+    def open(self, path: str = "/") -> AppPage:
+        self.note(f"open {path}")
+        self.page.goto(self.url + path)
+        expect(self.page.get_by_test_id("stSidebarNav")).to_be_visible()
+        return self
+
+    def go_to(self, title: str) -> None:
+        """Click a page in the sidebar, as a person would (the session stays)."""
+        self.page.get_by_test_id("stSidebarNavLink").filter(has_text=title).click()
+        expect(self.main().get_by_role("heading", name=title, exact=True)).to_be_visible()
+
+    def sidebar(self) -> Locator:
+        return self.page.get_by_test_id("stSidebar")
+
+    def main(self) -> Locator:
+        return self.page.get_by_test_id("stMain")
+
+    # -- what is drawn ---------------------------------------------------------------
+
+    def wait_for_charts(self, count: int = 1, timeout: float = 60_000) -> None:
+        """At least ``count`` Plotly charts with a drawn line (not just an empty frame)."""
+        self.page.wait_for_function(
+            """([selector, count]) => [...document.querySelectorAll(selector)]
+                 .filter((path) => (path.getAttribute('d') || '').length > 100).length >= count""",
+            arg=[PLOTTED_LINE, count], timeout=timeout,
+        )
+
+    def wait_until_drawn(self, timeout: float = 30_000) -> None:
+        """Until the script has stopped running and no element is still a placeholder.
+
+        Pages that poll a training (a fragment every second) are never idle for
+        long, so this waits for one quiet moment, not for silence.
+        """
+        self.page.wait_for_function(
+            """() => !document.querySelector(
+                   '[data-testid="stStatusWidget"], [data-testid="stSkeleton"]')""",
+            timeout=timeout, polling=100,
+        )
+
+    def legend(self) -> list[str]:
+        return self.page.locator(".js-plotly-plot .legendtext").all_text_contents()
+
+    def layout_problems(self) -> list[str]:
+        return self.page.evaluate(LAYOUT_PROBLEMS_JS)
+
+    # -- the Train page --------------------------------------------------------------
+
+    def fill_form(self, *, units: str = "4", epochs: int = 3, window: int = 10,
+                  batch_size: int = 256, learning_rate: float = 0.01) -> None:
+        """A tiny model in the page's settings form (not yet submitted).
+
+        A large batch keeps an epoch of the 7,983-day sample to about a second, and
+        a larger learning rate gets a fit worth a screenshot out of 2 or 3 epochs.
+        """
+        form = self.page.get_by_test_id("stForm")
+        for label, value in (
+            ("Window (days of history per prediction)", window),
+            ("Units per recurrent layer", units),
+            ("Learning rate", learning_rate),
+            ("Epochs", epochs),
+            ("Batch size", batch_size),
+        ):
+            field_ = form.get_by_label(label, exact=True)
+            field_.fill(str(value))
+            field_.press("Tab")
+
+    def form_value(self, label: str) -> str:
+        return self.page.get_by_test_id("stForm").get_by_label(label, exact=True).input_value()
+
+    def submit(self) -> None:
+        """The form's button (Train, Compare, ...)."""
+        self.page.get_by_test_id("stFormSubmitButton").get_by_role("button").click()
+
+    def wait_for_progress(self) -> Locator:
+        bar = self.page.locator(PROGRESS)
+        expect(bar).to_be_visible(timeout=TRAINING_TIMEOUT)
+        expect(bar).to_contain_text(re.compile(r"Epoch \d+ of \d+"))
+        self.note(f"progress: {bar.inner_text()}")
+        return bar
+
+    def wait_for_results(self, title_start: str = "Results:") -> None:
+        heading = self.page.get_by_role("heading", name=re.compile("^" + re.escape(title_start)))
+        expect(heading).to_be_visible(timeout=TRAINING_TIMEOUT)
+        expect(self.page.locator(METRIC).first).to_be_visible()
+        self.note("results")
+
+    # -- screenshots -----------------------------------------------------------------
+
+    def snap(self, name: str, *, readme: str | None = None, readme_from: Locator | None = None
+             ) -> None:
+        """Check the layout and save screenshots at each viewport size.
+
+        For each size: ``NAME-WxH.png`` (what a person sees first) and
+        ``NAME-WxH-full.png`` (the whole page: Streamlit scrolls an inner
+        container, so the viewport is made as tall as the content). With
+        RNNSTOCK_UPDATE_SCREENSHOTS=1, ``readme`` is also written to
+        docs/screenshots/: the page at README_VIEWPORT, scrolled to ``readme_from``.
+        """
+        self.note(f"screenshots: {name}")
+        problems = {}
+        for width, height in VIEWPORTS:
+            self._resize(width, height)
+            self.wait_until_drawn()
+            found = self.layout_problems()
+            if found:
+                problems[f"{width}x{height}"] = found
+            self._save(f"{name}-{width}x{height}.png")
+            full_height = min(max(self.page.evaluate(FULL_HEIGHT_JS), height), TALLEST_SHOT)
+            self._resize(width, full_height)
+            self._save(f"{name}-{width}x{height}-full.png")
+        if readme and os.environ.get("RNNSTOCK_UPDATE_SCREENSHOTS") == "1":
+            self._resize(*README_VIEWPORT)
+            if readme_from is not None:
+                readme_from.evaluate("element => element.scrollIntoView({block: 'start'})")
+                self.page.wait_for_timeout(300)
+            save_for_readme(self._save(f"{name}-readme.png"), README_SHOTS / readme)
+        self._resize(*VIEWPORTS[0])
+        assert not problems, f"layout problems on {name}: {problems}"
+
+    def _resize(self, width: int, height: int) -> None:
+        if self.page.viewport_size != {"width": width, "height": height}:
+            self.page.set_viewport_size({"width": width, "height": height})
+            # Plotly redraws charts on a window resize, after a short debounce.
+            self.page.wait_for_timeout(600)
+        # The pointer in an empty corner: no hover effects (Plotly's toolbar) in the picture.
+        self.page.mouse.move(width - 2, height - 2)
+
+    def _save(self, filename: str) -> Path:
+        self.shot_dir.mkdir(parents=True, exist_ok=True)
+        path = self.shot_dir / filename
+        self.page.screenshot(path=path, animations="disabled", caret="initial")
+        self.shots_taken.append(path)
+        return path
+
+
+def save_for_readme(source: Path, target: Path) -> None:
+    """A small PNG for the README: the screenshot in 256 colours, with Pillow (which
+    Streamlit already needs); flat UI colours survive that unchanged."""
+    from PIL import Image
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with Image.open(source) as image:
+        image.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT).save(
+            target, optimize=True
+        )
+    size = target.stat().st_size
+    assert size < README_SHOT_BYTES, f"{target} is {size:,} bytes; keep README pictures small"
