@@ -34,7 +34,7 @@ ERROR = '[data-testid="stAlertContentError"]'
 
 # Problems a person would see at this size, found in the page itself: a sideways
 # scroll, a chart wider than the page, a chart title or legend cut off or on top of
-# each other, columns on top of each other, a number or label cut off with an ellipsis.
+# each other, columns on top of each other, a label or number cut off with an ellipsis.
 LAYOUT_PROBLEMS_JS = """
 () => {
   const problems = [];
@@ -86,15 +86,17 @@ LAYOUT_PROBLEMS_JS = """
           problems.push(`columns overlap in a row starting "${named(row)}"`);
       }
   }
-  const texts = document.querySelectorAll(
-    '[data-testid="stMetricValue"] *, [data-testid="stMetricLabel"] p, ' +
-    '[data-testid="stMetricDelta"] div, [data-testid="stWidgetLabel"] p, ' +
-    '[data-testid="stSidebarNavLink"] span, button p');
-  for (const text of texts) {
-    if (text.children.length || !text.getClientRects().length) continue;
-    if (text.scrollWidth > text.clientWidth + 1)
-      problems.push(`text cut off: "${text.textContent.trim()}"`);
+  // Streamlit shortens a label or value that does not fit with an ellipsis ("Bidi…").
+  const cut = new Set();
+  for (const element of document.querySelectorAll('[data-testid="stAppViewContainer"] *')) {
+    if (element.scrollWidth <= element.clientWidth + 1 || !element.getClientRects().length)
+      continue;
+    const style = getComputedStyle(element);
+    const text = element.textContent.trim();
+    if (text && style.textOverflow === 'ellipsis' && style.overflowX !== 'visible')
+      cut.add(text.slice(0, 60));
   }
+  for (const text of cut) problems.push(`text cut off: "${text}"`);
   return problems;
 }
 """
@@ -123,6 +125,10 @@ class AppPage:
     shot_dir: Path
     shots_taken: list[Path] = field(default_factory=list)
     started: float = field(default_factory=time.monotonic)
+    # Layout problems by screenshot; checked at the end of a test, so that a cut-off
+    # label does not hide whether the rest of the flow works.
+    layout: dict[str, list[str]] = field(default_factory=dict)
+    layout_checked: bool = False
 
     def note(self, what: str) -> None:
         """A timeline on stdout: pytest shows it when a test fails."""
@@ -220,7 +226,7 @@ class AppPage:
 
     def snap(self, name: str, *, readme: str | None = None, readme_from: Locator | None = None
              ) -> None:
-        """Check the layout and save screenshots at each viewport size.
+        """Look for layout problems and save screenshots at each viewport size.
 
         For each size: ``NAME-WxH.png`` (what a person sees first) and
         ``NAME-WxH-full.png`` (the whole page: Streamlit scrolls an inner
@@ -229,13 +235,12 @@ class AppPage:
         docs/screenshots/: the page at README_VIEWPORT, scrolled to ``readme_from``.
         """
         self.note(f"screenshots: {name}")
-        problems = {}
         for width, height in VIEWPORTS:
             self._resize(width, height)
             self.wait_until_drawn()
             found = self.layout_problems()
             if found:
-                problems[f"{width}x{height}"] = found
+                self.layout[f"{name} at {width}x{height}"] = found
             self._save(f"{name}-{width}x{height}.png")
             full_height = min(max(self.page.evaluate(FULL_HEIGHT_JS), height), TALLEST_SHOT)
             self._resize(width, full_height)
@@ -247,7 +252,12 @@ class AppPage:
                 self.page.wait_for_timeout(300)
             save_for_readme(self._save(f"{name}-readme.png"), README_SHOTS / readme)
         self._resize(*VIEWPORTS[0])
-        assert not problems, f"layout problems on {name}: {problems}"
+
+    def assert_layout_fits(self) -> None:
+        """Nothing cut off or overlapping in any screenshot this test took."""
+        self.layout_checked = True
+        problems = "\n".join(f"  {shot}: {'; '.join(found)}" for shot, found in self.layout.items())
+        assert not problems, f"layout problems (see {self.shot_dir}):\n{problems}"
 
     def _resize(self, width: int, height: int) -> None:
         if self.page.viewport_size != {"width": width, "height": height}:

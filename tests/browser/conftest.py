@@ -173,8 +173,8 @@ def browser():
 def app(request, browser, server, screenshot_dir) -> browsing.AppPage:
     """A fresh browser session on the app (a new context is a new Streamlit session).
 
-    Fails the test on a JavaScript error in the page or a request that leaves
-    this machine (the app must work offline).
+    Fails the test on a JavaScript error in the page, a request that leaves this
+    machine (the app must work offline), or a layout problem no test looked at.
     """
     width, height = browsing.VIEWPORTS[0]
     context = browser.new_context(viewport={"width": width, "height": height})
@@ -183,10 +183,13 @@ def app(request, browser, server, screenshot_dir) -> browsing.AppPage:
     context.on("request", lambda r: None if browsing.is_local(r.url) else outside.append(r.url))
     page = context.new_page()
     page.on("pageerror", lambda error: page_errors.append(str(error)))
+    app_page = browsing.AppPage(page, server, screenshot_dir / request.node.name,
+                                request.config.stash[browsing.SHOTS_TAKEN])
     try:
-        yield browsing.AppPage(page, server, screenshot_dir / request.node.name,
-                               request.config.stash[browsing.SHOTS_TAKEN])
+        yield app_page
     finally:
         context.close()
+    if not app_page.layout_checked:  # a test that ended early, or forgot to look
+        app_page.assert_layout_fits()
     assert not outside, f"the page reached outside this machine: {outside[:5]}"
     assert not page_errors, f"JavaScript errors in the page: {page_errors[:5]}"

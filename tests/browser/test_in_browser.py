@@ -21,6 +21,7 @@ def test_the_app_opens_on_the_offline_sample_and_draws_its_chart(app: AppPage):
     expect(app.sidebar()).to_contain_text("7,983 trading days")
     expect(main.locator(METRIC).filter(has_text="Training days")).to_be_visible()
     app.snap("data", readme="data.png")
+    app.assert_layout_fits()
 
 
 def test_a_tiny_lstm_trains_with_live_progress_and_shows_its_results(app: AppPage):
@@ -46,9 +47,11 @@ def test_a_tiny_lstm_trains_with_live_progress_and_shows_its_results(app: AppPag
     app.wait_for_charts()
     expect(app.main().locator(".legendtext").filter(has_text="Forecast (LSTM")).to_be_visible()
     app.snap("forecast")
+    app.assert_layout_fits()
 
 
 MESSY_DAYS = pd.bdate_range("2019-01-02", periods=400)
+
 
 
 def messy_csv(dates: pd.DatetimeIndex = MESSY_DAYS) -> str:
@@ -97,6 +100,7 @@ def test_a_messy_csv_upload_works_and_a_broken_one_shows_a_message(app: AppPage)
     app.main().get_by_role("button", name="Use the offline sample instead").click()
     expect(app.sidebar()).to_contain_text("7,983 trading days")
     app.wait_for_charts(2)
+    app.assert_layout_fits()
 
 
 def test_a_training_goes_on_while_the_user_visits_another_page(app: AppPage):
@@ -125,6 +129,7 @@ def test_a_training_goes_on_while_the_user_visits_another_page(app: AppPage):
         expect(app.main()).to_contain_text("Training was cancelled", timeout=60_000)
     assert settings == {"Units per recurrent layer": "4", "Epochs": "300",
                         "Window (days of history per prediction)": "10"}, settings
+    app.assert_layout_fits()
 
 
 def test_two_tiny_models_are_compared(app: AppPage):
@@ -145,6 +150,7 @@ def test_two_tiny_models_are_compared(app: AppPage):
     assert {"Real", "Predicted (LSTM)", "Predicted (GRU)"} <= set(legend), legend
     app.snap("compared", readme="compare.png",
              readme_from=app.page.get_by_role("heading", name=re.compile("^Comparison:")))
+    app.assert_layout_fits()
 
 
 def test_the_learn_page_opens_and_fits_the_screen(app: AppPage):
@@ -152,3 +158,4 @@ def test_the_learn_page_opens_and_fits_the_screen(app: AppPage):
     app.wait_for_charts()
     expect(app.main().get_by_test_id("stException")).to_have_count(0)
     app.snap("learn")
+    app.assert_layout_fits()
