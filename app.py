@@ -7,7 +7,7 @@ pages and run a page without this entry script when its URL is opened.
 
 import streamlit as st
 
-from rnnstock.ui import data_sidebar, keep_shared_state, restore_from_url
+from rnnstock.ui import data_sidebar, restore_from_url
 
 st.set_page_config(page_title="rnnstock", page_icon="📈", layout="wide")
 
@@ -21,7 +21,6 @@ page = st.navigation(
     ]
 )
 restore_from_url(page.url_path)  # a shared link's settings, once per session
-keep_shared_state()
 # The sidebar is drawn on every page so the chosen data follows the user around.
 st.session_state["loaded_data"] = data_sidebar()
 page.run()

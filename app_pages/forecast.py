@@ -3,6 +3,7 @@
 import streamlit as st
 
 from rnnstock import ui_forecast, ui_train
+from rnnstock.ui import kept
 
 st.title("Forecast")
 result = ui_forecast.pick_run()
@@ -15,5 +16,5 @@ if result is None:
         ui_train.job_outcome(job)
     st.stop()
 
-steps = st.slider("Business days to forecast", 1, 60, 10, key="forecast_days")
+steps = st.slider("Business days to forecast", 1, 60, 10, **kept("forecast_days"))
 ui_forecast.forecast(result, steps)

@@ -142,11 +142,6 @@ PAGE_FIELDS: dict[str, tuple[Field, ...]] = {
 }
 
 
-def settings_keys() -> set[str]:
-    """Every session-state key a shareable page keeps."""
-    return {field.key for fields in PAGE_FIELDS.values() for field in fields}
-
-
 def to_params(page: str, state: Mapping[str, Any]) -> dict[str, str]:
     """The page's current settings as query parameters (only those that are set)."""
     params = {}

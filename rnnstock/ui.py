@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from rnnstock.data import DataError, fetch_ticker, list_samples, load_sample, read_price_csv
-from rnnstock.share import from_params, settings_keys, to_params
+from rnnstock.share import from_params, to_params
 from rnnstock.specs import TARGETS, DataSpec, SplitSpec
 from rnnstock.windows import make_windows
 
@@ -54,6 +54,12 @@ def cached_csv(content: bytes, filename: str) -> pd.DataFrame:
 def cached_ticker(ticker: str, day: datetime.date) -> pd.DataFrame:
     """At most one download per ticker per day (``day`` is part of the cache key)."""
     return fetch_ticker(ticker, today=day)
+
+
+def kept(key: str) -> dict[str, str]:
+    """Widget arguments for a setting that keeps its value on other pages and when the
+    user comes back (Streamlit drops a widget's value once a page does not draw it)."""
+    return {"key": key, "persist_state": "session"}
 
 
 # -- the shared sidebar ----------------------------------------------------------
@@ -160,22 +166,6 @@ def require_prices(data: LoadedData) -> pd.DataFrame:
 
 # -- split settings shared by the Data and Train pages -----------------------------
 
-# Widget values that must survive switching pages (Streamlit drops the state of
-# widgets a page does not draw unless it is handed back each run; see app.py).
-SHARED_KEYS = (
-    "target", "window", "split_mode", "train_fraction", "train_start", "train_end",
-)
-_ANY_DAY = {"min_value": datetime.date(1900, 1, 1), "max_value": datetime.date(2100, 12, 31)}
-
-
-def keep_shared_state() -> None:
-    """Hand settings back to Streamlit each run, so a page that does not draw them
-    (the Data page has no model settings) does not make them forget their values."""
-    for key in (*SHARED_KEYS, *sorted(settings_keys())):
-        if key in st.session_state:
-            st.session_state[key] = st.session_state[key]
-
-
 # -- settings in the link -------------------------------------------------------------
 
 
@@ -203,6 +193,7 @@ def reflect_in_url(page: str) -> None:
         st.query_params.from_dict(params)
 
 
+_ANY_DAY = {"min_value": datetime.date(1900, 1, 1), "max_value": datetime.date(2100, 12, 31)}
 _AUTO_DATES = "split_dates_auto"  # (data key, start, end) when the app chose the dates
 
 
@@ -232,7 +223,7 @@ def split_mode_control(container=st) -> str:
     """By share or by date. Inside a form a change would only show after submitting,
     so the Train page draws this above its form."""
     return container.radio(
-        "Split", ["fraction", "dates"], key="split_mode", horizontal=True,
+        "Split", ["fraction", "dates"], **kept("split_mode"), horizontal=True,
         format_func={"fraction": "By share", "dates": "By date"}.get,
     )
 
@@ -249,11 +240,11 @@ def split_controls(
         st.session_state["target"] = "Close" if "Close" in targets else targets[0]
     _default_split_dates(data)
     left, middle, right = container.columns(3)
-    target = left.selectbox("Predict", targets, key="target")
+    target = left.selectbox("Predict", targets, **kept("target"))
     st.session_state.setdefault("window", 60)
     window = middle.number_input(
         "Window (days of history per prediction)", min_value=2, max_value=500, step=1,
-        key="window",
+        **kept("window"),
     )
     if mode is None:
         mode = split_mode_control(right)
@@ -261,14 +252,15 @@ def split_controls(
         if mode == "fraction":
             st.session_state.setdefault("train_fraction", 0.8)
             share = container.slider(
-                "Share of days used for training", 0.5, 0.95, step=0.01, key="train_fraction"
+                "Share of days used for training", 0.5, 0.95, step=0.01,
+                **kept("train_fraction"),
             )
             split = SplitSpec(target=target, window=int(window), train_fraction=share)
         else:
             start_col, end_col = container.columns(2)
-            train_start = start_col.date_input("Train from", key="train_start", **_ANY_DAY)
+            train_start = start_col.date_input("Train from", **kept("train_start"), **_ANY_DAY)
             train_end = end_col.date_input(
-                "Train until (test after it)", key="train_end", **_ANY_DAY
+                "Train until (test after it)", **kept("train_end"), **_ANY_DAY
             )
             split = SplitSpec(
                 target=target, window=int(window), train_start=str(train_start),

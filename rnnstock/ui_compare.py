@@ -15,7 +15,7 @@ from rnnstock.compare import MAX_REPEATS, Comparison, comparison_specs
 from rnnstock.jobs import CANCELLED, DONE, FAILED, QUEUED, Job
 from rnnstock.presets import get_preset
 from rnnstock.specs import CELLS, ExperimentSpec
-from rnnstock.ui import LoadedData, split_controls, split_mode_control
+from rnnstock.ui import LoadedData, kept, split_controls, split_mode_control
 from rnnstock.ui_train import (
     apply_spec,
     experiment_spec,
@@ -53,10 +53,10 @@ def settings_form(data: LoadedData) -> list[ExperimentSpec] | None:
         st.markdown("**Data: split and window** (the same for every model)")
         split = split_controls(data, mode=mode)
         cells, values = network_fields(PREFIX, lambda column: column.multiselect(
-            "Architectures", CELLS, key="cmp_cells", max_selections=len(CELLS),
+            "Architectures", CELLS, **kept("cmp_cells"), max_selections=len(CELLS),
         ))
         repeats = st.slider(
-            "Repeat each model over seeds", 1, MAX_REPEATS, key="cmp_repeats",
+            "Repeat each model over seeds", 1, MAX_REPEATS, **kept("cmp_repeats"),
             help="Seeds run from the seed above upwards. With 3 or more, the page shows the"
                  " spread of each model's RMSE, so you can see whether a difference is noise.",
         )

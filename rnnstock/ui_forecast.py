@@ -102,6 +102,6 @@ def forecast(result: ExperimentResult, steps: int) -> None:
         f" **{errors['model'].iloc[-1]:,.2f}**. Carrying the last price forward scores"
         f" {errors['persistence'].iloc[0]:,.2f} and {errors['persistence'].iloc[-1]:,.2f}."
     )
-    chart_col, error_col = st.columns([3, 2])
-    chart_col.plotly_chart(backtest_figure(windows.split.test, paths, cell))
-    error_col.plotly_chart(horizon_figure(errors, cell))
+    # One under the other: side by side, their titles and legends collide at 1280 wide.
+    st.plotly_chart(backtest_figure(windows.split.test, paths, cell))
+    st.plotly_chart(horizon_figure(errors, cell))

@@ -18,7 +18,13 @@ from rnnstock.evaluation import DIRECTION_NOTE, METRIC_LABELS
 from rnnstock.jobs import CANCELLED, DONE, FAILED, QUEUED, Job, JobManager
 from rnnstock.presets import PRESETS, get_preset
 from rnnstock.specs import CELLS, ExperimentSpec, ModelSpec, SplitSpec, TrainSpec
-from rnnstock.ui import LoadedData, mark_split_dates_chosen, split_controls, split_mode_control
+from rnnstock.ui import (
+    LoadedData,
+    kept,
+    mark_split_dates_chosen,
+    split_controls,
+    split_mode_control,
+)
 
 if TYPE_CHECKING:
     from streamlit.delta_generator import DeltaGenerator
@@ -101,7 +107,7 @@ def show_preset(preset_id: str) -> None:
 def preset_picker() -> None:
     options = ["", *PRESETS]
     st.selectbox(
-        "Start from a tutorial's settings", options, key="preset", on_change=apply_preset,
+        "Start from a tutorial's settings", options, on_change=apply_preset, **kept("preset"),
         format_func=lambda key: PRESETS[key].title if key else "— your own settings —",
     )
     if st.session_state.get("preset"):
@@ -120,25 +126,25 @@ def network_fields(prefix: str, architecture: Callable[[DeltaGenerator], Any]) -
     # One row, so that on a 1080-pixel projector the progress bar shows under the form
     # without scrolling.
     cell_col, units_col, dense_col, dropout_col, bidirectional_col = st.columns(
-        [3, 2, 2, 2, 1.3], vertical_alignment="bottom"
+        [2.4, 2, 1.6, 1.8, 1.9], vertical_alignment="bottom"
     )
     cell = architecture(cell_col)
     values = {
         "units": units_col.text_input(
-            "Units per recurrent layer", key=f"{prefix}units",
+            "Units per recurrent layer", **kept(f"{prefix}units"),
             help="Units of each recurrent layer: '125' is one layer, '50, 50' stacks two.",
         ),
         "dense": dense_col.text_input(
-            "Dense layers", key=f"{prefix}dense",
+            "Dense layers", **kept(f"{prefix}dense"),
             help="Dense layers between the recurrent ones and the output, e.g. '25';"
                  " empty for none.",
         ),
         "dropout": dropout_col.slider(
-            "Dropout", 0.0, 0.8, step=0.05, key=f"{prefix}dropout",
+            "Dropout", 0.0, 0.8, step=0.05, **kept(f"{prefix}dropout"),
             help="Share of units dropped after each recurrent layer while training.",
         ),
         "bidirectional": bidirectional_col.checkbox(
-            "Bidirectional", key=f"{prefix}bidirectional",
+            "Bidirectional", **kept(f"{prefix}bidirectional"),
             help="Each recurrent layer also reads the window backwards.",
         ),
     }
@@ -146,14 +152,17 @@ def network_fields(prefix: str, architecture: Callable[[DeltaGenerator], Any]) -
     opt_col, rate_col, epochs_col, batch_col, seed_col = st.columns(5)
     values["optimizer"] = opt_col.selectbox(
         "Optimizer", list(OPTIMIZER_NAMES), format_func=OPTIMIZER_NAMES.get,
-        key=f"{prefix}optimizer",
+        **kept(f"{prefix}optimizer"),
     )
     values["learning_rate"] = rate_col.number_input(
-        "Learning rate", min_value=1e-5, max_value=1.0, format="%.5f", key=f"{prefix}learning_rate"
+        "Learning rate", min_value=1e-5, max_value=1.0, format="%.5f",
+        **kept(f"{prefix}learning_rate"),
     )
-    values["epochs"] = epochs_col.number_input("Epochs", 1, 1000, key=f"{prefix}epochs")
-    values["batch_size"] = batch_col.number_input("Batch size", 1, 4096, key=f"{prefix}batch_size")
-    values["seed"] = seed_col.number_input("Seed", 0, 2**31 - 1, key=f"{prefix}seed")
+    values["epochs"] = epochs_col.number_input("Epochs", 1, 1000, **kept(f"{prefix}epochs"))
+    values["batch_size"] = batch_col.number_input(
+        "Batch size", 1, 4096, **kept(f"{prefix}batch_size")
+    )
+    values["seed"] = seed_col.number_input("Seed", 0, 2**31 - 1, **kept(f"{prefix}seed"))
     return cell, values
 
 
@@ -183,19 +192,19 @@ def settings_form(data: LoadedData) -> ExperimentSpec | None:
         st.markdown("**Data: split and window**")
         split = split_controls(data, mode=mode)
         cell, values = network_fields(
-            "", lambda column: column.selectbox("Architecture", CELLS, key="cell")
+            "", lambda column: column.selectbox("Architecture", CELLS, **kept("cell"))
         )
         stop_col, val_col, patience_col = st.columns(3, vertical_alignment="bottom")
         early = stop_col.checkbox(
-            "Early stopping", key="early_stopping",
+            "Early stopping", **kept("early_stopping"),
             help="Hold out the end of the training period and stop when its loss stops"
             " improving; the best epoch's weights are kept.",
         )
         # Not disabled when early stopping is off: a form would only enable them on submit.
         validation = val_col.slider("Held out for validation (early stopping)", 0.05, 0.5,
-                                    step=0.05, key="validation_fraction")
+                                    step=0.05, **kept("validation_fraction"))
         patience = patience_col.number_input("Patience in epochs (early stopping)", 1, 100,
-                                             key="patience")
+                                             **kept("patience"))
         submitted = st.form_submit_button("Train", type="primary", icon=":material/play_arrow:")
     if not submitted or split is None:
         return None
@@ -306,8 +315,8 @@ def results(job: Job) -> None:
     if result.data_notice:
         st.warning(result.data_notice)
     show_fit, show_persistence = st.columns(2)
-    fit = show_fit.toggle("Show the fit on the training days", key="show_fit")
-    persistence = show_persistence.toggle('Show "tomorrow = today"', key="show_persistence")
+    fit = show_fit.toggle("Show the fit on the training days", **kept("show_fit"))
+    persistence = show_persistence.toggle('Show "tomorrow = today"', **kept("show_persistence"))
     figure = prediction_figure(result, show_train_fit=fit, show_persistence=persistence)
     st.plotly_chart(figure)
     (st.success if scores.skill > 0 else st.warning)(scores.verdict())

@@ -141,3 +141,18 @@ def test_a_link_restores_a_comparison():
     assert app.multiselect(key="cmp_cells").value == ["GRU", "SimpleRNN"]
     assert app.slider(key="cmp_repeats").value == 3
     assert app.text_input(key="cmp_units").value == "16"
+
+
+def test_settings_survive_a_visit_to_other_pages():
+    app = open_app().switch_page("app_pages/train.py").run()
+    app.selectbox(key="preset").select("datacamp-gru").run()
+    app.text_input(key="units").set_value("64")
+    app.number_input(key="epochs").set_value(3)
+    app.button(key="FormSubmitter:train_settings-Train").click().run()
+    for page in ("app_pages/data.py", "app_pages/compare.py", "app_pages/train.py"):
+        app.switch_page(page).run()
+        assert not app.exception
+    assert app.text_input(key="units").value == "64"
+    assert app.number_input(key="epochs").value == 3
+    assert app.number_input(key="window").value == 60
+    assert app.selectbox(key="cell").value == "GRU"
