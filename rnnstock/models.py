@@ -22,6 +22,7 @@ GATES = {"SimpleRNN": 1, "GRU": 3, "LSTM": 4}
 
 
 _IMPORT_LOCK = threading.Lock()
+TRAINING_THREADS = 1
 
 
 def import_keras():
@@ -37,9 +38,44 @@ def import_keras():
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
         if "keras" in sys.modules:
             return sys.modules["keras"]
+        # One thread per training (bench/README.md, levers): these models' ops are too
+        # small to split, XLA's code runs fastest alone, and the server runs one training
+        # per core at once. TensorFlow reads these when it starts.
+        os.environ.setdefault("TF_NUM_INTRAOP_THREADS", str(TRAINING_THREADS))
+        os.environ.setdefault("TF_NUM_INTEROP_THREADS", str(TRAINING_THREADS))
+        _use_xla_disk_cache()
         with _native_stderr_silenced():
             import keras
         return keras
+
+
+def _use_xla_disk_cache() -> None:
+    """Keep XLA's compiled training steps on disk, so the same model and batch shape
+    compile once per machine rather than once per training (a few seconds each).
+
+    Goes in the rnnstock cache folder, one subfolder per TensorFlow version;
+    an explicit ``TF_XLA_FLAGS`` setting of the cache is left alone.
+    """
+    flags = os.environ.get("TF_XLA_FLAGS", "")
+    if "tf_xla_persistent_cache_directory" in flags:
+        return
+    from importlib import metadata
+
+    from rnnstock.data import default_cache_dir
+
+    version = "unknown"
+    for name in ("tensorflow-cpu", "tensorflow"):
+        try:
+            version = metadata.version(name)
+            break
+        except metadata.PackageNotFoundError:
+            continue
+    folder = default_cache_dir() / f"xla-tf{version}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:  # a read-only home: compile every time, as without the cache
+        return
+    os.environ["TF_XLA_FLAGS"] = f"{flags} --tf_xla_persistent_cache_directory={folder}".strip()
 
 
 @contextlib.contextmanager

@@ -1,12 +1,20 @@
 """Fit a model on its windows: seeded, with progress, cancel and early stopping.
 
 The same spec and seed give the same weights on the same machine: Keras'
-global seed is set before the model is built and TensorFlow's
-deterministic ops are switched on.
+global seed is set before the model is built, and the CPU kernels these
+models use (matmul, elementwise, reductions; XLA's code) compute in a fixed
+order for a given thread count. TensorFlow's ``enable_op_determinism`` is not
+used: it adds checks on every op and makes Keras refuse XLA.
+
+Speed (figures in bench/README.md): long trainings are compiled with XLA,
+which fuses each step's dozens of small ops, and run several steps per call
+from Python.
 """
 
 from __future__ import annotations
 
+import math
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -63,13 +71,58 @@ OnEpoch = Callable[[EpochProgress], None]
 ShouldStop = Callable[[], bool]
 
 
+def keep_freed_memory() -> bool:
+    """Ask glibc's malloc to keep freed memory for reuse instead of returning it to the OS.
+
+    Training allocates and frees the same few-megabyte tensors thousands of
+    times an epoch; by default glibc unmaps each (mmap threshold) or trims the
+    heap, so every step pays page faults to map the memory back. Keeping it
+    costs nothing in peak memory (the peak is reached anyway). Returns whether
+    the settings took (False off glibc, e.g. on macOS).
+    """
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return False
+    m_trim_threshold, m_mmap_threshold = -1, -3
+    kept = mallopt(m_mmap_threshold, 32 * 1024 * 1024)  # glibc's maximum
+    kept &= mallopt(m_trim_threshold, 1024 * 1024 * 1024)
+    return bool(kept)
+
+
 def seed_everything(seed: int) -> None:
-    """Seed Python, NumPy and the backend, and make TensorFlow's ops deterministic."""
+    """Seed Python, NumPy and the backend."""
     keras = import_keras()
     keras.utils.set_random_seed(seed)
-    import tensorflow as tf
 
-    tf.config.experimental.enable_op_determinism()
+
+# XLA compiles a training step once per batch shape (a few seconds; cached on
+# disk, see models.import_keras) and then runs each step in about 40 % less CPU
+# time (DataCamp LSTM, one thread). Below this many steps the compilation
+# would cost more than it saves.
+XLA_MIN_STEPS = 300
+# Training steps per call from Python: fewer round trips, and the cancel check
+# (on_train_batch_end) still comes every few hundred milliseconds.
+STEPS_PER_EXECUTION = 8
+
+
+def use_xla(spec: TrainSpec, samples: int) -> bool:
+    """XLA for long trainings; ``RNNSTOCK_XLA=1``/``0`` forces it on or off.
+
+    With early stopping the run may end after a few times its patience, so
+    only that many epochs are counted on.
+    """
+    setting = os.environ.get("RNNSTOCK_XLA", "auto").strip().lower()
+    if setting in ("1", "on", "true", "yes"):
+        return True
+    if setting in ("0", "off", "false", "no"):
+        return False
+    epochs = spec.epochs if not spec.patience else min(spec.epochs, 5 * spec.patience)
+    return epochs * math.ceil(samples / spec.batch_size) >= XLA_MIN_STEPS
 
 
 def make_optimizer(spec: TrainSpec):
@@ -125,8 +178,14 @@ def _progress_callback(history: TrainingHistory, epochs: int, on_epoch, should_s
     return Progress()
 
 
-def compile_model(model: keras.Model, spec: TrainSpec) -> None:
-    model.compile(optimizer=make_optimizer(spec), loss="mse")
+def compile_model(
+    model: keras.Model, spec: TrainSpec, *, jit_compile: bool = False,
+    steps_per_execution: int = 1,
+) -> None:
+    model.compile(
+        optimizer=make_optimizer(spec), loss="mse", jit_compile=jit_compile,
+        steps_per_execution=steps_per_execution,
+    )
 
 
 def fit(
@@ -140,10 +199,13 @@ def fit(
     """Train ``model`` (already built under the seed) on ``windows``.
 
     ``on_epoch`` is called after every epoch; ``should_stop`` is polled after
-    every batch and ends training at the end of that batch when it says so.
+    every ``STEPS_PER_EXECUTION`` batches (and at each epoch's end) and ends
+    training there when it says so.
     """
     keras = import_keras()
-    compile_model(model, spec)
+    keep_freed_memory()
+    xla = use_xla(spec, len(windows.X_train))
+    compile_model(model, spec, jit_compile=xla, steps_per_execution=STEPS_PER_EXECUTION)
     history = TrainingHistory()
     callbacks = [_progress_callback(history, spec.epochs, on_epoch, should_stop)]
     early_stopping = None
@@ -170,4 +232,9 @@ def fit(
     if early_stopping is not None and early_stopping.stopped_epoch > 0 and not history.cancelled:
         history.stopped_early = True
         history.best_epoch = int(early_stopping.best_epoch) + 1
+    if xla or STEPS_PER_EXECUTION != 1:
+        # Predict, forecast and save with a plain compile: XLA would compile again for
+        # every new batch shape, and a reloaded model should not carry these settings.
+        optimizer = model.optimizer
+        model.compile(optimizer=optimizer, loss="mse")
     return history

@@ -1,0 +1,65 @@
+"""The speed settings of training (XLA for long runs, steps per call, one thread, malloc)
+keep runs seeded and reproducible. Speed itself is measured by `make bench`."""
+
+import os
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from rnnstock.experiment import run_experiment
+from rnnstock.specs import DataSpec, ExperimentSpec, ModelSpec, SplitSpec, TrainSpec
+from rnnstock.training import keep_freed_memory, use_xla
+
+TINY = ExperimentSpec(
+    data=DataSpec("csv", "in-memory"),
+    split=SplitSpec(target="Close", window=10, train_fraction=0.8),
+    model=ModelSpec(cell="LSTM", units=(8,)),
+    train=TrainSpec(optimizer="rmsprop", epochs=3, batch_size=32, seed=7),
+)
+
+
+def test_xla_only_where_its_compilation_pays(monkeypatch):
+    monkeypatch.delenv("RNNSTOCK_XLA", raising=False)
+    datacamp = TrainSpec(optimizer="rmsprop", epochs=50, batch_size=32, seed=455)
+    assert use_xla(datacamp, 1199)  # 50 epochs × 38 batches
+    assert not use_xla(TINY.train, 230)  # 3 epochs × 8 batches: compiling would cost more
+    early = datacamp.replace(epochs=500, validation_fraction=0.1, patience=1)
+    assert not use_xla(early, 100)  # may stop after a few epochs: 5 × 4 batches counted
+    monkeypatch.setenv("RNNSTOCK_XLA", "1")
+    assert use_xla(TINY.train, 230)
+    monkeypatch.setenv("RNNSTOCK_XLA", "0")
+    assert not use_xla(datacamp, 1199)
+
+
+def test_xla_runs_are_reproducible_and_leave_a_plain_model(prices, monkeypatch):
+    monkeypatch.setenv("RNNSTOCK_XLA", "1")
+    first = run_experiment(TINY, prices=prices)
+    second = run_experiment(TINY, prices=prices)
+    pd.testing.assert_series_equal(
+        first.predictions["predicted"], second.predictions["predicted"]
+    )
+    assert not first.model.jit_compile  # predicting and saving do not compile again
+    assert first.model.steps_per_execution == 1
+    monkeypatch.setenv("RNNSTOCK_XLA", "0")
+    plain = run_experiment(TINY, prices=prices)
+    # Another compiler, the same training: the same forecasts within a few cents.
+    assert plain.predictions["predicted"].to_numpy() == pytest.approx(
+        first.predictions["predicted"].to_numpy(), abs=0.05
+    )
+
+
+def test_tensorflow_trains_with_one_thread():
+    code = (
+        "import os; from rnnstock.models import import_keras; import_keras();"
+        "print(os.environ['TF_NUM_INTRAOP_THREADS'], os.environ['TF_NUM_INTEROP_THREADS'])"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TF_NUM_")}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=env, check=True)
+    assert done.stdout.split() == ["1", "1"]
+
+
+def test_malloc_setting_is_harmless():
+    assert keep_freed_memory() in (True, False)  # False off glibc; never raises
