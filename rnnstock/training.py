@@ -78,8 +78,11 @@ def keep_freed_memory() -> bool:
     times an epoch; by default glibc unmaps each (mmap threshold) or trims the
     heap, so every step pays page faults to map the memory back. Keeping it
     costs nothing in peak memory (the peak is reached anyway). Returns whether
-    the settings took (False off glibc, e.g. on macOS).
+    the settings took (False off glibc, e.g. on macOS, or with
+    ``RNNSTOCK_MALLOC_KEEP=0``).
     """
+    if os.environ.get("RNNSTOCK_MALLOC_KEEP", "1").strip() == "0":
+        return False
     import ctypes
     import ctypes.util
 
