@@ -34,6 +34,12 @@ test: $(BIN)/.installed-dev $(CHROMIUM)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
+# Benchmarks against the DataCamp tutorial's own loop (bench/README.md): about 35 min on
+# 2 cores; BENCH_ARGS=--quick is a 3-minute smoke test. Playwright drives Debian's chromium.
+bench: $(BIN)/.installed
+	$(BIN)/python -c "import playwright" 2>/dev/null || $(BIN)/python -m pip install --quiet playwright
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
 lint: $(BIN)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

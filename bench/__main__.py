@@ -1,0 +1,268 @@
+"""python -m bench [SECTION ...] [--quick] [--reps N] [--epochs N]
+
+Sections: speed, comparison, startup, memory, reproduction, flops (all six by
+default, what `make bench` runs), and levers (run on its own: it is long).
+Every figure is printed; results go to bench/results/<section>.json and the
+report to bench/results/REPORT.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+
+from bench import common, report
+from bench.common import MASTERCARD_CSV, loadavg, save
+
+SECTIONS = ("speed", "comparison", "startup", "memory", "reproduction", "flops")
+
+
+def machine(quick: bool) -> dict:
+    import importlib.metadata as metadata
+
+    cpu = platform.processor() or "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "tensorflow": metadata.version("tensorflow-cpu"),
+        "keras": metadata.version("keras"),
+        "python": platform.python_version(),
+        "quick": quick,
+        "load": loadavg(),
+    }
+
+
+def section_speed(args) -> dict:
+    from bench.speed import training_speed
+
+    print(f"\n== 1. Training speed: reference vs run_experiment, {args.epochs} epochs,"
+          f" {args.reps} repetition(s) ==", flush=True)
+    result = training_speed(epochs=args.epochs, reps=args.reps)
+    for cell, row in result["summary"].items():
+        ref, ours, speedup = (
+            row["reference_s_per_epoch"], row["rnnstock_s_per_epoch"], row["speedup"]
+        )
+        print(
+            f"  {cell}: reference {ref['mean']:.3f} s/epoch (±{ref['noise_pct']:.0f} %),"
+            f" rnnstock {ours['mean']:.3f} (±{ours['noise_pct']:.0f} %)"
+            f" → {speedup['mean']:.2f}× ({speedup['min']:.2f}–{speedup['max']:.2f});"
+            f" after epoch 1 {row['steady_speedup']['mean']:.2f}×;"
+            f" RMSE reference {row['reference_rmse']['mean']:.2f}"
+            f" ({row['reference_rmse']['min']:.2f}–{row['reference_rmse']['max']:.2f}),"
+            f" rnnstock {row['rnnstock_rmse']['mean']:.2f}"
+            f" ({row['rnnstock_rmse']['min']:.2f}–{row['rnnstock_rmse']['max']:.2f}),"
+            f" persistence {row['persistence_rmse']:.2f}"
+        )
+    return result
+
+
+def section_comparison(args) -> dict:
+    from bench.speed import time_to_comparison
+
+    print(f"\n== 2. Time to a comparison: LSTM + GRU, {args.epochs} epochs each ==", flush=True)
+    result = time_to_comparison(epochs=args.epochs, reps=args.reps)
+    ref, ours = result["reference_seconds"], result["rnnstock_seconds"]
+    print(
+        f"  reference {ref['mean']:.1f} s (±{ref['noise_pct']:.0f} %),"
+        f" rnnstock {ours['mean']:.1f} s (±{ours['noise_pct']:.0f} %)"
+        f" → {result['fraction_of_reference']['mean']:.2f} of the reference's time (target ≤ 0.33)"
+    )
+    return result
+
+
+def section_startup(args) -> dict:
+    from bench.startup import measure_startup, server_import_time
+
+    print("\n== 3. Start-up: streamlit run → Data page chart, Train page ==", flush=True)
+    from bench.startup import CHROMIUM
+
+    if not os.path.exists(CHROMIUM):
+        print(f"  skipped: {CHROMIUM} is missing (apt-get install chromium)")
+        return {"runs": [], "skipped": f"{CHROMIUM} is missing"}
+    runs = []
+    for rep in range(max(1, min(args.reps, 3))):
+        row = measure_startup()
+        runs.append(row)
+        print(
+            f"  run {rep + 1}: server answers {row['server_answers_s']:.1f} s, Data title"
+            f" {row['data_title_s']:.1f} s, first chart"
+            f" {row['first_chart_s']:.1f} s (target ≤ 3), Train page usable"
+            f" {row['train_page_usable_s']:.1f} s ({row['train_page_after_navigation_s']:.1f} s"
+            f" after navigating), TensorFlow loaded in the server:"
+            f" {row['tensorflow_after_data_page'] or row['tensorflow_after_train_page']},"
+            f" server RSS {row['server_rss_mb_after_train_page']:.0f} MB,"
+            f" load {row['load_before'][0]:.1f}",
+            flush=True,
+        )
+    imports = server_import_time()
+    print(
+        f"  python -X importtime of the pages' modules: {imports['seconds']:.1f} s, TensorFlow"
+        f" imported: {imports['tensorflow_imported']}; slowest: "
+        + ", ".join(f"{n} {ms:.0f} ms" for n, ms in imports["slowest_imports_ms"][:4])
+    )
+    return {"runs": runs, "imports": imports}
+
+
+def section_memory(args) -> dict:
+    from bench.common import run_isolated
+    from bench.memory import twenty_trainings
+
+    trainings = 6 if args.quick else 20
+    epochs = 1 if args.quick else 2
+    print(f"\n== 4. Memory: {trainings} trainings ({epochs} epochs each) through one"
+          " JobManager ==", flush=True)
+    result = run_isolated(twenty_trainings, str(MASTERCARD_CSV), trainings=trainings,
+                          epochs=epochs)
+    peak = result["peak_sampled"]
+    growth = result["growth_mb_per_training_second_half"]
+    print(
+        f"  peak: server {peak['parent_rss_mb']:.0f} MB RSS; server + manager + workers"
+        f" {peak['tree_pss_mb']:.0f} MB PSS ({peak['tree_rss_mb']:.0f} MB RSS) (target ≤ 1536 MB);"
+        f" growth per training over the second half: server {growth.get('parent_rss_mb', 0):+.1f}"
+        f" MB, tree PSS {growth.get('tree_pss_mb', 0):+.1f} MB"
+    )
+    return result
+
+
+def section_reproduction(args, speed: dict | None) -> dict:
+    from bench.speed import reproduction
+
+    print("\n== 5. Reproduction table: every preset"
+          + (" (quick: 1 epoch)" if args.quick else "") + " ==", flush=True)
+    reuse = {}
+    if speed and not args.quick and speed["epochs"] == 50:
+        from rnnstock.presets import get_preset
+
+        for run in speed["runs"]:
+            if run["who"] == "rnnstock" and run["rep"] == 0:
+                preset = get_preset(f"datacamp-{run['cell'].lower()}")
+                reuse[preset.id] = {
+                    **run,
+                    "preset": preset.id,
+                    "title": preset.title,
+                    "data": "the tutorial's own Kaggle CSV (../shared/data)",
+                    "published": preset.published,
+                    "published_note": preset.published_note,
+                    "batch_size": preset.spec.train.batch_size,
+                    "window": preset.spec.split.window,
+                    "model": preset.spec.model.to_dict(),
+                }
+    return reproduction(quick=args.quick, reuse=reuse)
+
+
+def section_flops(speed: dict | None, repro: dict | None) -> dict:
+    from bench.flops import epoch_flops, machine_peak
+    from rnnstock.specs import ModelSpec
+
+    peak = machine_peak()
+    print(f"\n== 6. FLOPs per epoch against the machine's peak ==\n  peak: {peak.describe()}")
+    print("  (FLOPs from the cell equations; training = 3 × forward, see bench/flops.py)")
+    rows = []
+
+    def add(run: str, model: ModelSpec, window: int, samples: int, s_epoch: float, steady: float):
+        flops = epoch_flops(model, window, samples)
+        row = {
+            "run": run,
+            "gflop_per_epoch": flops / 1e9,
+            "seconds_per_epoch": s_epoch,
+            "gflops": flops / 1e9 / s_epoch,
+            "steady_gflops": flops / 1e9 / steady,
+            "percent_of_peak": 100 * flops / 1e9 / s_epoch / peak.gflops,
+        }
+        rows.append(row)
+        print(
+            f"  {run:<34} {row['gflop_per_epoch']:.2f} GFLOP/epoch in {s_epoch:.3f} s ="
+            f" {row['gflops']:.1f} GFLOP/s, {row['percent_of_peak']:.1f} % of peak"
+            f" (after epoch 1: {row['steady_gflops']:.1f} GFLOP/s)"
+        )
+
+    if speed:
+        for cell, summary in speed["summary"].items():
+            model = ModelSpec(cell=cell, units=(125,))
+            samples = next(r["train_windows"] for r in speed["runs"] if r["cell"] == cell)
+            for who in ("reference", "rnnstock"):
+                add(f"{who} {cell}(125)", model, 60, samples,
+                    summary[f"{who}_s_per_epoch"]["mean"], summary[f"{who}_steady_epoch"]["mean"])
+    if repro:
+        for row in repro["rows"]:
+            if row["preset"].startswith("datacamp") and speed:
+                continue
+            add(f"preset {row['preset']} (batch {row['batch_size']})",
+                ModelSpec(**row["model"]), row["window"], row["train_windows"],
+                row["seconds_per_epoch"], row["steady_epoch"])
+    return {"peak": peak.describe(), "peak_gflops": peak.gflops, "rows": rows}
+
+
+def section_levers(args) -> dict:
+    from bench.levers import run_levers
+
+    print(f"\n== Levers: {args.epochs} epochs, {args.reps} repetition(s) ==", flush=True)
+    return run_levers(epochs=args.epochs, reps=args.reps, only=args.only, cell=args.cell)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("sections", nargs="*", help="sections to run (default: all six)")
+    parser.add_argument("--quick", action="store_true", help="3 epochs, 1 repetition: a smoke test")
+    parser.add_argument("--reps", type=int, help="repetitions (default 3; quick 1)")
+    parser.add_argument("--epochs", type=int, help="epochs per training (default 50; quick 3)")
+    parser.add_argument("--only", nargs="*", help="levers: which variants")
+    parser.add_argument("--cell", default="LSTM", help="levers: LSTM or GRU")
+    args = parser.parse_args(argv)
+    args.reps = args.reps or (1 if args.quick else 3)
+    args.epochs = args.epochs or (3 if args.quick else 50)
+    sections = args.sections or list(SECTIONS)
+    unknown = set(sections) - set(SECTIONS) - {"levers"}
+    if unknown:
+        parser.error(f"unknown section(s): {', '.join(sorted(unknown))}")
+    if not MASTERCARD_CSV.exists():
+        parser.error(f"{MASTERCARD_CSV} is missing (the tutorial's CSV in ../shared/data)")
+
+    if args.quick:  # a smoke test never overwrites the real figures
+        common.RESULTS = common.RESULTS / "quick"
+    started = time.perf_counter()
+    results: dict = {"machine": machine(args.quick)}
+    save("machine", results["machine"])
+    print(f"rnnstock benchmarks on {results['machine']['cpu']}, {os.cpu_count()} cores,"
+          f" load {results['machine']['load']}")
+    for name in sections:
+        if name == "speed":
+            results[name] = section_speed(args)
+        elif name == "comparison":
+            results[name] = section_comparison(args)
+        elif name == "startup":
+            results[name] = section_startup(args)
+        elif name == "memory":
+            results[name] = section_memory(args)
+        elif name == "reproduction":
+            results[name] = section_reproduction(args, results.get("speed"))
+        elif name == "flops":
+            results[name] = section_flops(
+                results.get("speed") or report.load("speed"),
+                results.get("reproduction") or report.load("reproduction"),
+            )
+        elif name == "levers":
+            results[name] = section_levers(args)
+        results[name]["quick"] = args.quick
+        save(name, results[name])
+    text = report.write(results)
+    print(f"\n{text}")
+    print(f"Written to {common.RESULTS}/ in {time.perf_counter() - started:.0f} s;"
+          f" load now {loadavg()}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

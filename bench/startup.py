@@ -1,0 +1,164 @@
+"""Start-up: from `streamlit run` to the Data page's chart in headless Chromium, then the
+Train page usable; and whether the server has loaded TensorFlow by then.
+
+Chromium (Debian's /usr/bin/chromium, never a browser of Playwright's own) is
+started before the server, so its own start is not counted. The clock starts
+when the server process is launched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from bench.common import REPO
+
+CHROMIUM = os.environ.get("RNNSTOCK_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+# A Plotly chart with its data and a drawn line, not just an empty frame.
+CHART_DRAWN_JS = """
+() => [...document.querySelectorAll('.js-plotly-plot')].some((plot) =>
+  Array.isArray(plot.data) && plot.data.length > 0 &&
+  [...plot.querySelectorAll('.scatterlayer .trace path.js-line, .trace path')]
+    .some((path) => (path.getAttribute('d') || '').length > 100))
+"""
+TRAIN_BUTTON = '[data-testid="stFormSubmitButton"] button'
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def tensorflow_loaded(pid: int) -> bool:
+    """Whether the process has TensorFlow's shared libraries mapped (i.e. imported it)."""
+    try:
+        maps = Path(f"/proc/{pid}/maps").read_text()
+    except OSError:
+        return False
+    return "libtensorflow" in maps or "_pywrap_tensorflow" in maps
+
+
+def rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """The server and everything it started (its own process group)."""
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=10)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=5)
+
+
+def measure_startup(timeout: float = 90.0) -> dict:
+    """One cold start of the server, watched from a fresh browser."""
+    from playwright.sync_api import sync_playwright
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    cache = tempfile.mkdtemp(prefix="rnnstock-bench-cache-")
+    env = dict(os.environ, RNNSTOCK_CACHE_DIR=cache, TF_CPP_MIN_LOG_LEVEL="3",
+               PYTHONUNBUFFERED="1")
+    command = [
+        sys.executable, "-m", "streamlit", "run", "app.py",
+        "--server.headless", "true", "--server.port", str(port),
+        "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+    ]
+    figures: dict = {"load_before": list(os.getloadavg())}
+    with sync_playwright() as playwright, tempfile.TemporaryFile() as log:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        started = time.perf_counter()
+        process = subprocess.Popen(command, cwd=REPO, env=env, stdout=log,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            deadline = started + timeout
+            while not _answers(f"{url}/_stcore/health"):
+                if process.poll() is not None or time.perf_counter() > deadline:
+                    log.seek(0)
+                    raise RuntimeError("streamlit run did not start:\n"
+                                       + log.read().decode(errors="replace")[-2000:])
+                time.sleep(0.05)
+            figures["server_answers_s"] = time.perf_counter() - started
+            page.goto(url)
+            # The page's title: the script has run its imports and started drawing.
+            page.get_by_test_id("stMain").get_by_role("heading", name="Data", exact=True).wait_for(
+                timeout=timeout * 1000
+            )
+            figures["data_title_s"] = time.perf_counter() - started
+            page.wait_for_function(CHART_DRAWN_JS, timeout=timeout * 1000)
+            figures["first_chart_s"] = time.perf_counter() - started
+            figures["tensorflow_after_data_page"] = tensorflow_loaded(process.pid)
+            figures["server_rss_mb_after_data_page"] = rss_mb(process.pid)
+
+            navigated = time.perf_counter()
+            page.goto(f"{url}/train")
+            page.locator(TRAIN_BUTTON).first.wait_for(state="visible", timeout=timeout * 1000)
+            now = time.perf_counter()
+            figures["train_page_usable_s"] = now - started
+            figures["train_page_after_navigation_s"] = now - navigated
+            figures["tensorflow_after_train_page"] = tensorflow_loaded(process.pid)
+            figures["server_rss_mb_after_train_page"] = rss_mb(process.pid)
+        finally:
+            _stop(process)
+            browser.close()
+    figures["load_after"] = list(os.getloadavg())
+    return figures
+
+
+def server_import_time() -> dict:
+    """What the server imports before its first page: ``python -X importtime`` of app.py's
+    imports (the pages' modules included), and whether TensorFlow is among them."""
+    code = (
+        "import streamlit, rnnstock.ui, rnnstock.charts, rnnstock.windows, rnnstock.ui_train;"
+        "import sys; print('TF' if 'tensorflow' in sys.modules else 'noTF')"
+    )
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", code], cwd=REPO, capture_output=True,
+        text=True, check=False,
+    )
+    seconds = time.perf_counter() - started
+    top = []
+    for line in done.stderr.splitlines():
+        if not line.startswith("import time:") or "|" not in line:
+            continue
+        parts = [p.strip() for p in line[len("import time:"):].split("|")]
+        if len(parts) == 3 and parts[1].isdigit() and not parts[2].startswith(" "):
+            top.append((int(parts[1]), parts[2]))
+    top.sort(reverse=True)
+    return {
+        "seconds": seconds,
+        "tensorflow_imported": done.stdout.strip().splitlines()[-1:] == ["TF"],
+        "slowest_imports_ms": [(name.strip(), us / 1000) for us, name in top[:6]],
+    }
