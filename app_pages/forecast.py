@@ -10,10 +10,8 @@ result = ui_forecast.pick_run()
 if result is None:
     ui_forecast.quick_training(st.session_state["loaded_data"])
     job = ui_train.current_job()
-    if job is not None and not job.done:
-        ui_train.progress_panel()
-    elif job is not None:
-        ui_train.job_outcome(job)
+    if job is not None:
+        ui_train.progress_panel()  # progress, or why the training stopped
     st.stop()
 
 steps = st.slider("Business days to forecast", 1, 60, 10, **kept("forecast_days"))

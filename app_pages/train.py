@@ -18,7 +18,6 @@ job = ui_train.current_job()
 if job is not None:
     ui_train.progress_panel()
     if job.done:
-        ui_train.job_outcome(job)
         ui_train.results(job)
 ui_train.runs_table()
 reflect_in_url("train")

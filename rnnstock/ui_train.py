@@ -290,7 +290,9 @@ def progress_panel() -> None:
         if st.button("Cancel", icon=":material/stop:"):
             manager.cancel(job.id)
         return
-    if st.session_state.get("shown_job") != job.id:
+    # A cancelled or failed job says so right here, without depending on a page rerun.
+    job_outcome(job)
+    if job.status == DONE and st.session_state.get("shown_job") != job.id:
         st.session_state["shown_job"] = job.id
         st.rerun(scope="app")  # draw the results outside this fragment
 
