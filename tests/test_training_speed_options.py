@@ -9,14 +9,14 @@ import pandas as pd
 import pytest
 
 from rnnstock.experiment import run_experiment
-from rnnstock.specs import DataSpec, ExperimentSpec, ModelSpec, SplitSpec, TrainSpec
+from rnnstock.specs import TrainSpec
 from rnnstock.training import keep_freed_memory, use_xla
+from tests.test_experiment import TINY as BASE
 
-TINY = ExperimentSpec(
-    data=DataSpec("csv", "in-memory"),
-    split=SplitSpec(target="Close", window=10, train_fraction=0.8),
-    model=ModelSpec(cell="LSTM", units=(8,)),
-    train=TrainSpec(optimizer="rmsprop", epochs=3, batch_size=32, seed=7),
+# The pipeline tests' tiny run, as an LSTM with RMSprop for 3 epochs.
+TINY = BASE.replace(
+    model=BASE.model.replace(cell="LSTM"),
+    train=BASE.train.replace(optimizer="rmsprop", epochs=3),
 )
 
 
