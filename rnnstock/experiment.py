@@ -155,7 +155,7 @@ def run_experiment(
     the ticker loader). Raises ``ValueError`` for bad data or settings and
     ``TrainingCancelled`` when ``should_stop`` ends the run.
     """
-    from rnnstock.models import build_model, summary_rows
+    from rnnstock.models import build_model, fused_lstm_applies, standard_model, summary_rows
     from rnnstock.training import fit, seed_everything
 
     timings: dict[str, float] = {}
@@ -167,14 +167,17 @@ def run_experiment(
 
     mark = time.perf_counter()
     seed_everything(spec.train.seed)
-    model = build_model(spec.model, windows.window)
+    fused = fused_lstm_applies(spec.model)
+    model = build_model(spec.model, windows.window, fused=fused)
     timings["build"] = time.perf_counter() - mark
 
     mark = time.perf_counter()
     history = fit(model, windows, spec.train, on_epoch=on_epoch, should_stop=should_stop)
-    timings["fit"] = time.perf_counter() - mark
     if history.cancelled:
         raise TrainingCancelled(history)
+    if fused:  # predictions, forecasts and downloads use plain Keras layers
+        model = standard_model(model, spec.model, windows.window)
+    timings["fit"] = time.perf_counter() - mark
 
     mark = time.perf_counter()
     predicted = windows.to_prices(_predict(model, windows.X_test))

@@ -6,9 +6,10 @@ models use (matmul, elementwise, reductions; XLA's code) compute in a fixed
 order for a given thread count. TensorFlow's ``enable_op_determinism`` is not
 used: it adds checks on every op and makes Keras refuse XLA.
 
-Speed (figures in bench/README.md): long trainings are compiled with XLA,
-which fuses each step's dozens of small ops, and run several steps per call
-from Python.
+Speed (figures in bench/README.md): LSTMs train with TensorFlow's fused
+LSTM kernel (models.fused_lstm_class); other long trainings are compiled
+with XLA, which fuses each step's dozens of small ops; both run several steps
+per call from Python.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from rnnstock.models import import_keras
+from rnnstock.models import import_keras, supports_xla
 from rnnstock.specs import TrainSpec
 from rnnstock.windows import Windows
 
@@ -207,7 +208,7 @@ def fit(
     """
     keras = import_keras()
     keep_freed_memory()
-    xla = use_xla(spec, len(windows.X_train))
+    xla = use_xla(spec, len(windows.X_train)) and supports_xla(model)
     compile_model(model, spec, jit_compile=xla, steps_per_execution=STEPS_PER_EXECUTION)
     history = TrainingHistory()
     callbacks = [_progress_callback(history, spec.epochs, on_epoch, should_stop)]

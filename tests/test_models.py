@@ -36,3 +36,87 @@ def test_stacked_layers_pass_sequences_and_summary_reports_shapes():
     assert rows[0]["output shape"] == "(None, 10, 8)"
     assert rows[2]["output shape"] == "(None, 4)"
     assert sum(row["parameters"] for row in rows) == model.count_params()
+
+
+# -- the fused LSTM that trains LSTMs on CPU ----------------------------------------------
+
+
+def _fused_and_plain(spec, window=15, seed=3):
+    from rnnstock.models import import_keras
+
+    keras = import_keras()
+    keras.utils.set_random_seed(seed)
+    fused = build_model(spec, window, fused=True)
+    keras.utils.set_random_seed(seed)
+    plain = build_model(spec, window)
+    return fused, plain
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        ModelSpec(cell="LSTM", units=(16,)),
+        ModelSpec(cell="LSTM", units=(8, 4), bidirectional=True, dense=(3,)),
+    ],
+    ids=["DataCamp shape", "stacked bidirectional"],
+)
+def test_fused_lstm_computes_what_keras_lstm_computes(spec):
+    """Same outputs and same gradients as keras.layers.LSTM, so training follows the same path."""
+    import numpy as np
+    import tensorflow as tf
+
+    fused, plain = _fused_and_plain(spec)
+    recurrent = fused.layers[0].forward_layer if spec.bidirectional else fused.layers[0]
+    assert type(recurrent).__name__ == "FusedLSTM"
+    for mine, theirs in zip(fused.get_weights(), plain.get_weights(), strict=True):
+        np.testing.assert_array_equal(mine, theirs)
+    rng = np.random.default_rng(0)
+    x = rng.normal(scale=3.0, size=(40, 15, 1)).astype("float32")  # large enough to saturate
+    y = rng.normal(size=(40, 1)).astype("float32")
+    np.testing.assert_allclose(fused(x), plain(x), atol=1e-5)
+
+    def gradients(model):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean((model(x) - y) ** 2)
+        return tape.gradient(loss, model.trainable_variables)
+
+    for mine, theirs in zip(gradients(fused), gradients(plain), strict=True):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-4, atol=1e-6)
+
+
+def test_a_trained_fused_model_leaves_as_a_plain_keras_lstm(tmp_path):
+    """The saved model names only Keras' own layers: it loads anywhere without rnnstock."""
+    import numpy as np
+
+    from rnnstock.models import import_keras, standard_model
+
+    keras = import_keras()
+    spec = ModelSpec(cell="LSTM", units=(8,))
+    fused, _ = _fused_and_plain(spec)
+    x = np.random.default_rng(1).normal(size=(64, 15, 1)).astype("float32")
+    fused.compile(optimizer="rmsprop", loss="mse")
+    fused.fit(x, x[:, -1], epochs=2, verbose=0)
+    plain = standard_model(fused, spec, 15)
+    assert [type(layer).__name__ for layer in plain.layers] == ["LSTM", "Dense"]
+    np.testing.assert_allclose(plain.predict(x, verbose=0), fused.predict(x, verbose=0),
+                               atol=1e-5)
+    # RMSprop's running averages come along, so training can go on where it stopped.
+    for mine, theirs in zip(plain.optimizer.variables, fused.optimizer.variables, strict=True):
+        np.testing.assert_array_equal(mine, theirs)
+    path = tmp_path / "model.keras"
+    plain.save(path)
+    assert b"FusedLSTM" not in path.read_bytes()
+    reloaded = keras.saving.load_model(path)
+    np.testing.assert_allclose(reloaded.predict(x, verbose=0), plain.predict(x, verbose=0))
+
+
+def test_fused_lstm_only_where_its_kernel_fits(monkeypatch):
+    from rnnstock.models import fused_lstm_applies
+
+    monkeypatch.delenv("RNNSTOCK_FUSED_LSTM", raising=False)
+    assert fused_lstm_applies(ModelSpec(cell="LSTM", units=(125,)))
+    assert not fused_lstm_applies(ModelSpec(cell="GRU", units=(125,)))
+    # The kernel's cell activation is tanh; relu LSTMs keep Keras' loop.
+    assert not fused_lstm_applies(ModelSpec(cell="LSTM", units=(125,), activation="relu"))
+    monkeypatch.setenv("RNNSTOCK_FUSED_LSTM", "0")
+    assert not fused_lstm_applies(ModelSpec(cell="LSTM", units=(125,)))

@@ -1,5 +1,5 @@
-"""The speed settings of training (XLA for long runs, steps per call, one thread, malloc)
-keep runs seeded and reproducible. Speed itself is measured by `make bench`."""
+"""The speed settings of training (the fused LSTM, XLA for long runs, steps per call, one
+thread, malloc) keep runs seeded and reproducible. Speed itself is measured by `make bench`."""
 
 import os
 import subprocess
@@ -13,11 +13,10 @@ from rnnstock.specs import TrainSpec
 from rnnstock.training import keep_freed_memory, use_xla
 from tests.test_experiment import TINY as BASE
 
-# The pipeline tests' tiny run, as an LSTM with RMSprop for 3 epochs.
-TINY = BASE.replace(
-    model=BASE.model.replace(cell="LSTM"),
-    train=BASE.train.replace(optimizer="rmsprop", epochs=3),
-)
+# The pipeline tests' tiny run (a GRU: LSTMs use the fused kernel, which XLA cannot
+# compile), with RMSprop for 3 epochs.
+TINY = BASE.replace(train=BASE.train.replace(optimizer="rmsprop", epochs=3))
+TINY_LSTM = TINY.replace(model=TINY.model.replace(cell="LSTM"))
 
 
 def test_xla_only_where_its_compilation_pays(monkeypatch):
@@ -47,6 +46,24 @@ def test_xla_runs_are_reproducible_and_leave_a_plain_model(prices, monkeypatch):
     # Another compiler, the same training: the same forecasts within a few cents.
     assert plain.predictions["predicted"].to_numpy() == pytest.approx(
         first.predictions["predicted"].to_numpy(), abs=0.05
+    )
+
+
+def test_fused_lstm_runs_are_reproducible_and_agree_with_keras_lstm(prices, monkeypatch):
+    monkeypatch.setenv("RNNSTOCK_XLA", "0")
+    monkeypatch.delenv("RNNSTOCK_FUSED_LSTM", raising=False)
+    first = run_experiment(TINY_LSTM, prices=prices)
+    second = run_experiment(TINY_LSTM, prices=prices)
+    pd.testing.assert_series_equal(
+        first.predictions["predicted"], second.predictions["predicted"]
+    )
+    assert [row["type"] for row in first.model_summary] == ["LSTM", "Dense"]
+    assert type(first.model.layers[0]).__name__ == "LSTM"  # what is saved is plain Keras
+    monkeypatch.setenv("RNNSTOCK_FUSED_LSTM", "0")
+    keras_loop = run_experiment(TINY_LSTM, prices=prices)
+    # The same equations in another loop: the same forecasts within a cent.
+    assert keras_loop.predictions["predicted"].to_numpy() == pytest.approx(
+        first.predictions["predicted"].to_numpy(), abs=0.01
     )
 
 
