@@ -10,13 +10,16 @@ every test day gets a prediction.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
-from sklearn.preprocessing import MinMaxScaler
 
 from rnnstock.specs import SplitSpec
+
+if TYPE_CHECKING:
+    from sklearn.preprocessing import MinMaxScaler
 
 
 @dataclass(frozen=True)
@@ -146,6 +149,10 @@ def make_windows(
         missing = split.series.iloc[split.train_start : split.test_stop]
         day = missing[missing.isna()].index[0].date()
         raise ValueError(f"The '{spec.target}' column has no value on {day}.")
+
+    # Imported here: scikit-learn (and SciPy behind it) take most of a second to load,
+    # and the Data page's price chart should not wait for them.
+    from sklearn.preprocessing import MinMaxScaler
 
     scaler = MinMaxScaler(feature_range=(0, 1))
     scaler.fit(split.train.to_numpy().reshape(-1, 1))
