@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import itertools
 import multiprocessing
+import multiprocessing.context
 import os
 import queue
+import sys
 import threading
 import time
+import types
 from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -98,12 +101,43 @@ class Job:
         return latest.eta
 
 
+class _WorkerProcess(multiprocessing.context.SpawnProcess):
+    """A spawned process that does not run the web app's script again.
+
+    A spawned child first re-runs the parent's ``__main__`` file (as
+    ``__mp_main__``) so that functions defined there can be unpickled. Under
+    ``streamlit run`` that file is app.py: every worker, and the manager's
+    server process, would draw the whole app without a browser (a second or
+    two of imports, and "missing ScriptRunContext" warnings in the terminal)
+    before its first job. What the workers run lives in rnnstock.jobs, so
+    they are started with a bare ``__main__`` in its place.
+    """
+
+    @staticmethod
+    def _Popen(process_obj):  # noqa: N802 (multiprocessing's name)
+        main = sys.modules.get("__main__")
+        bare = types.ModuleType("__main__")
+        sys.modules["__main__"] = bare
+        try:
+            return multiprocessing.context.SpawnProcess._Popen(process_obj)
+        finally:
+            # Streamlit may have put the next script run's module there meanwhile.
+            if sys.modules.get("__main__") is bare and main is not None:
+                sys.modules["__main__"] = main
+
+
+class _WorkerContext(multiprocessing.context.SpawnContext):
+    """Spawn (no forked TensorFlow state), without re-running the app's script."""
+
+    Process = _WorkerProcess
+
+
 class JobManager:
     """Runs jobs in worker processes; safe to share between Streamlit sessions."""
 
     def __init__(self, workers: int | None = None) -> None:
         self.workers = workers or default_workers()
-        context = multiprocessing.get_context("spawn")  # no forked TensorFlow state
+        context = _WorkerContext()
         self._manager = context.Manager()
         self._events = self._manager.Queue()
         self._executor = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)

@@ -1,6 +1,10 @@
 """The background job queue, with real worker processes and tiny models."""
 
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -76,3 +80,28 @@ def test_worker_count_comes_from_the_environment(monkeypatch):
     monkeypatch.setenv("RNNSTOCK_WORKERS", "many")
     with pytest.raises(ValueError, match="whole number"):
         default_workers()
+
+
+def test_workers_do_not_run_the_app_script_again(tmp_path):
+    """Under `streamlit run`, __main__ is app.py; a spawned worker must not execute it."""
+    marker = tmp_path / "app-ran-in-a-worker"
+    script = tmp_path / "app_like.py"
+    script.write_text(
+        "import pathlib, sys\n"
+        "if __name__ != '__main__':\n"
+        f"    pathlib.Path({str(marker)!r}).write_text(__name__)\n"
+        "else:\n"
+        "    from rnnstock.jobs import JobManager\n"
+        "    from tests.conftest import make_prices\n"
+        "    from tests.test_experiment import TINY\n"
+        "    manager = JobManager(workers=1)\n"
+        "    job = manager.submit(TINY, prices=make_prices())\n"
+        "    print(manager.wait(job.id, timeout=120).status)\n"
+        "    manager.shutdown()\n"
+    )
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          cwd=Path(__file__).parents[1], timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["done"]
+    assert not marker.exists(), f"the script ran again as {marker.read_text()}"
