@@ -204,11 +204,17 @@ def section_flops(speed: dict | None, repro: dict | None) -> dict:
     return {"peak": peak.describe(), "peak_gflops": peak.gflops, "rows": rows}
 
 
+def levers_file(args) -> str:
+    """levers-lstm / levers-gru for the full set; -selected when --only picked some."""
+    return f"levers-{args.cell.lower()}" + ("-selected" if args.only else "")
+
+
 def section_levers(args) -> dict:
     from bench.levers import run_levers
 
     print(f"\n== Levers: {args.epochs} epochs, {args.reps} repetition(s) ==", flush=True)
-    return run_levers(epochs=args.epochs, reps=args.reps, only=args.only, cell=args.cell)
+    return run_levers(epochs=args.epochs, reps=args.reps, only=args.only, cell=args.cell,
+                      extras=not args.only)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -256,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
         elif name == "levers":
             results[name] = section_levers(args)
         results[name]["quick"] = args.quick
-        save(name, results[name])
+        save(levers_file(args) if name == "levers" else name, results[name])
     text = report.write(results)
     print(f"\n{text}")
     print(f"Written to {common.RESULTS}/ in {time.perf_counter() - started:.0f} s;"

@@ -6,7 +6,10 @@ DataCamp model, and reports seconds per epoch (first epoch, with its
 tracing/compilation, included) and test RMSE. Variants alternate within a
 repetition so that the machine's load hits every variant alike.
 
-    python -m bench levers [--epochs N] [--reps N] [--only NAME ...]
+    python -m bench levers [--epochs N] [--reps N] [--cell LSTM|GRU] [--only NAME ...]
+
+Results go to bench/results/levers-<cell>.json (levers-<cell>-selected.json
+when --only picked some).
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ class Variant:
     pipeline: str = "numpy"  # or "tf.data": a cached, pre-batched tf.data.Dataset
     batch_hook: bool = True  # rnnstock's cancel check after every batch
     malloc_tuned: bool = False  # glibc keeps freed memory instead of unmapping it
+    fused: bool = False  # rnnstock's FusedLSTM (TensorFlow's BlockLSTM op) for an LSTM
     env: dict = field(default_factory=dict, hash=False)
 
 
@@ -47,7 +51,7 @@ def train_variant(variant: Variant, epochs: int, csv: str = str(MASTERCARD_CSV))
 
         keep_freed_memory()
     from rnnstock.data import read_price_csv
-    from rnnstock.models import import_keras
+    from rnnstock.models import fused_lstm_class, import_keras
     from rnnstock.presets import get_preset
     from rnnstock.windows import make_windows
 
@@ -63,6 +67,8 @@ def train_variant(variant: Variant, epochs: int, csv: str = str(MASTERCARD_CSV))
     if variant.determinism:
         tf.config.experimental.enable_op_determinism()
     layer = getattr(keras.layers, variant.cell)
+    if variant.fused and variant.cell == "LSTM":
+        layer = fused_lstm_class()
     model = keras.Sequential(
         [
             keras.Input(shape=(windows.window, 1)),
@@ -153,6 +159,20 @@ VARIANTS = {
         "rnnstock now: XLA, 8 steps/call, malloc kept, 1 thread", jit_compile=True,
         determinism=False, steps_per_execution=8, malloc_tuned=True, intra_threads=1,
         inter_threads=1,
+    ),
+    "xnnpack": Variant(
+        "rnnstock now + XNNPACK in XLA", jit_compile=True, determinism=False,
+        steps_per_execution=8, malloc_tuned=True, intra_threads=1, inter_threads=1,
+        env={"XLA_FLAGS": "--xla_cpu_use_xnnpack=true"},
+    ),
+    "fused": Variant(
+        "fused LSTM kernel (no XLA), 8 steps/call, malloc kept, 1 thread", fused=True,
+        determinism=False, steps_per_execution=8, malloc_tuned=True, intra_threads=1,
+        inter_threads=1,
+    ),
+    "fused-2t": Variant(
+        "fused LSTM kernel, 2 threads", fused=True, determinism=False,
+        steps_per_execution=8, malloc_tuned=True,
     ),
     "rnnstock-spe32": Variant(
         "rnnstock now, 32 steps/call", jit_compile=True, determinism=False,
@@ -258,12 +278,16 @@ def summarise(rows: list[dict], names: list[str]) -> list[dict]:
 
 DEFAULT_LEVERS = [
     "base", "no-determinism", "xla", "unroll", "spe", "tf.data", "no-batch-hook",
-    "threads-1", "malloc", "bfc", "rnnstock", "rnnstock-2t",
+    "threads-1", "malloc", "bfc", "rnnstock", "rnnstock-2t", "fused",
 ]
 
 
-def run_levers(*, epochs: int, reps: int, only: list[str] | None = None, cell: str = "LSTM"):
-    """Every lever beside rnnstock's old defaults, then one vs two trainings at once."""
+def run_levers(
+    *, epochs: int, reps: int, only: list[str] | None = None, cell: str = "LSTM",
+    extras: bool = True,
+):
+    """Every lever beside rnnstock's old defaults; with ``extras``, then one vs two
+    trainings at once and early stopping."""
     names = list(only or DEFAULT_LEVERS)
     if names[0] != "base":
         names.insert(0, "base")
@@ -277,8 +301,8 @@ def run_levers(*, epochs: int, reps: int, only: list[str] | None = None, cell: s
             f" {row['speedup']:.2f}× base, RMSE {row['rmse']:.2f}; CPU s/epoch after epoch 1"
             f" {row['cpu_steady_epoch']:.3f}, epoch 1 {row['cpu_first_epoch']:.2f}"
         )
-    parallel = parallel_levers(epochs=epochs, reps=reps)
-    early = early_stopping_lever(reps=1)
+    parallel = parallel_levers(epochs=epochs, reps=reps) if extras else None
+    early = early_stopping_lever(reps=1) if extras else None
     return {"epochs": epochs, "reps": reps, "cell": cell, "runs": rows, "summary": summary,
             "parallel": parallel, "early_stopping": early}
 

@@ -261,10 +261,13 @@ def build(results: dict | None = None) -> str:
             )
         lines.append("")
 
-    levers = get("levers")
-    if levers:
+    for name in ("levers-lstm", "levers-gru", "levers-lstm-selected", "levers-gru-selected"):
+        levers = get(name)
+        if not levers:
+            continue
         lines += [
-            f"## Levers ({levers['epochs']} epochs, {levers['reps']} repetition(s),"
+            f"## Levers{' (selected)' if name.endswith('selected') else ''}"
+            f" ({levers['epochs']} epochs, {levers['reps']} repetition(s),"
             f" {levers['cell']}, each in a fresh process, interleaved)",
             "",
             "| lever | s/epoch | after epoch 1 | first epoch | vs before (wall) | CPU s/epoch"
@@ -303,8 +306,8 @@ def build(results: dict | None = None) -> str:
                 "| how | seconds (both done) |",
                 "|---|---|",
             ]
-            for name, stats in par["summary"].items():
-                lines.append(f"| {name} | {_pm(stats, 1)} |")
+            for arm, stats in par["summary"].items():
+                lines.append(f"| {arm} | {_pm(stats, 1)} |")
             lines.append("")
     return "\n".join(lines) + "\n"
 
