@@ -132,15 +132,29 @@ class _WorkerContext(multiprocessing.context.SpawnContext):
     Process = _WorkerProcess
 
 
+# TensorFlow 2.21 keeps about 10 MB per model.fit in the process for good
+# (keras.backend.clear_session and gc do not free it; tensorflow#61791), so
+# workers are replaced after this many trainings each, when the queue is
+# empty. The next training then pays TensorFlow's import again (a few
+# seconds). Not ProcessPoolExecutor(max_tasks_per_child=...): on Python 3.11
+# to 3.13 it deadlocks once a worker retires with jobs waiting (cpython#115634).
+JOBS_PER_WORKER = 4
+
+
 class JobManager:
     """Runs jobs in worker processes; safe to share between Streamlit sessions."""
 
-    def __init__(self, workers: int | None = None) -> None:
+    def __init__(
+        self, workers: int | None = None, *, jobs_per_worker: int = JOBS_PER_WORKER
+    ) -> None:
         self.workers = workers or default_workers()
-        context = _WorkerContext()
-        self._manager = context.Manager()
+        self.jobs_per_worker = jobs_per_worker
+        self.worker_restarts = 0  # times the workers were replaced to give memory back
+        self._context = _WorkerContext()
+        self._manager = self._context.Manager()
         self._events = self._manager.Queue()
-        self._executor = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+        self._executor = self._new_executor()
+        self._jobs_on_executor = 0
         self._jobs: dict[str, Job] = {}
         self._futures: dict[str, Future] = {}
         self._cancel_flags: dict[str, object] = {}
@@ -162,6 +176,8 @@ class JobManager:
         job = Job(id=job_id, spec=spec, label=label or spec.model.describe())
         cancel_flag = self._manager.Event()
         with self._lock:
+            self._replace_workers_if_due()
+            self._jobs_on_executor += 1
             self._jobs[job_id] = job
             self._cancel_flags[job_id] = cancel_flag
             future = self._executor.submit(
@@ -233,6 +249,25 @@ class JobManager:
         self._manager.shutdown()
 
     # -- inside -----------------------------------------------------------------
+
+    def _new_executor(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(max_workers=self.workers, mp_context=self._context)
+
+    def _replace_workers_if_due(self) -> None:
+        """New worker processes once the old ones have trained their share and sit idle.
+
+        Called with the lock held. The old workers have nothing left to do;
+        waiting for them to exit (well under a second) keeps the old and the
+        new TensorFlow processes from holding memory at the same time.
+        """
+        if self._jobs_on_executor < self.jobs_per_worker * self.workers:
+            return
+        if any(not job.done for job in self._jobs.values()):
+            return
+        self._executor.shutdown(wait=True)
+        self._executor = self._new_executor()
+        self._jobs_on_executor = 0
+        self.worker_restarts += 1
 
     def _listen(self) -> None:
         """Apply the workers' 'started' and per-epoch messages to their jobs."""

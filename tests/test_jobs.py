@@ -105,3 +105,25 @@ def test_workers_do_not_run_the_app_script_again(tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["done"]
     assert not marker.exists(), f"the script ran again as {marker.read_text()}"
+
+
+def test_workers_are_replaced_after_their_share_of_trainings_when_idle():
+    """TensorFlow keeps memory from every fit, so a worker retires after a few trainings."""
+    jobs = JobManager(workers=1, jobs_per_worker=2)
+    try:
+        prices = make_prices()
+        statuses = []
+        for _ in range(3):
+            job = jobs.submit(TINY, prices=prices)
+            statuses.append(jobs.wait(job.id, timeout=120).status)
+            if len(statuses) == 2:
+                assert jobs.worker_restarts == 0
+        assert statuses == [DONE, DONE, DONE]  # the third ran on a fresh worker
+        assert jobs.worker_restarts == 1
+        # Never while a training is queued or running: two submitted at once share workers.
+        first, second = jobs.submit(TINY, prices=prices), jobs.submit(TINY, prices=prices)
+        assert jobs.worker_restarts == 1
+        assert jobs.wait(first.id, timeout=120).status == DONE
+        assert jobs.wait(second.id, timeout=120).status == DONE
+    finally:
+        jobs.shutdown()
