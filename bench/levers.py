@@ -38,7 +38,7 @@ class Variant:
     pipeline: str = "numpy"  # or "tf.data": a cached, pre-batched tf.data.Dataset
     batch_hook: bool = True  # rnnstock's cancel check after every batch
     malloc_tuned: bool = False  # glibc keeps freed memory instead of unmapping it
-    fused: bool = False  # rnnstock's FusedLSTM (TensorFlow's BlockLSTM op) for an LSTM
+    fused: bool = False  # rnnstock.fused's layer (LSTM: TF's BlockLSTM op; GRU: batched grads)
     env: dict = field(default_factory=dict, hash=False)
 
 
@@ -51,7 +51,8 @@ def train_variant(variant: Variant, epochs: int, csv: str = str(MASTERCARD_CSV))
 
         keep_freed_memory()
     from rnnstock.data import read_price_csv
-    from rnnstock.models import fused_lstm_class, import_keras
+    from rnnstock.fused import fused_class
+    from rnnstock.models import import_keras
     from rnnstock.presets import get_preset
     from rnnstock.windows import make_windows
 
@@ -67,8 +68,8 @@ def train_variant(variant: Variant, epochs: int, csv: str = str(MASTERCARD_CSV))
     if variant.determinism:
         tf.config.experimental.enable_op_determinism()
     layer = getattr(keras.layers, variant.cell)
-    if variant.fused and variant.cell == "LSTM":
-        layer = fused_lstm_class()
+    if variant.fused:
+        layer = fused_class(variant.cell)
     model = keras.Sequential(
         [
             keras.Input(shape=(windows.window, 1)),
@@ -166,13 +167,18 @@ VARIANTS = {
         env={"XLA_FLAGS": "--xla_cpu_use_xnnpack=true"},
     ),
     "fused": Variant(
-        "fused LSTM kernel (no XLA), 8 steps/call, malloc kept, 1 thread", fused=True,
+        "fused layer (no XLA), 8 steps/call, malloc kept, 1 thread", fused=True,
         determinism=False, steps_per_execution=8, malloc_tuned=True, intra_threads=1,
         inter_threads=1,
     ),
     "fused-2t": Variant(
-        "fused LSTM kernel, 2 threads", fused=True, determinism=False,
+        "fused layer, 2 threads", fused=True, determinism=False,
         steps_per_execution=8, malloc_tuned=True,
+    ),
+    "fused-xla": Variant(
+        "fused GRU + XLA, 8 steps/call, malloc kept, 1 thread (rnnstock now)", fused=True,
+        jit_compile=True, determinism=False, steps_per_execution=8, malloc_tuned=True,
+        intra_threads=1, inter_threads=1,
     ),
     "rnnstock-spe32": Variant(
         "rnnstock now, 32 steps/call", jit_compile=True, determinism=False,

@@ -155,7 +155,8 @@ def run_experiment(
     the ticker loader). Raises ``ValueError`` for bad data or settings and
     ``TrainingCancelled`` when ``should_stop`` ends the run.
     """
-    from rnnstock.models import build_model, fused_lstm_applies, standard_model, summary_rows
+    from rnnstock.fused import fused_applies
+    from rnnstock.models import build_model, standard_model, summary_rows
     from rnnstock.training import fit, seed_everything
 
     timings: dict[str, float] = {}
@@ -167,7 +168,7 @@ def run_experiment(
 
     mark = time.perf_counter()
     seed_everything(spec.train.seed)
-    fused = fused_lstm_applies(spec.model)
+    fused = fused_applies(spec.model)
     model = build_model(spec.model, windows.window, fused=fused)
     timings["build"] = time.perf_counter() - mark
 

@@ -107,14 +107,17 @@ def build_model(
 
     Every recurrent layer but the last returns its whole sequence so the next
     one can read it, as the Netflix and Google tutorials stack them.
-    ``fused=True`` trains LSTM layers with TensorFlow's fused kernel (see
-    :func:`fused_lstm_applies`); :func:`standard_model` turns the trained model
-    back into plain Keras layers.
+    ``fused=True`` trains with rnnstock.fused's faster LSTM/GRU layers (see
+    :func:`rnnstock.fused.fused_applies`); :func:`standard_model` turns the
+    trained model back into plain Keras layers.
     """
     keras = import_keras()
-    layer_class = fused_lstm_class() if fused and spec.cell == "LSTM" else getattr(
-        keras.layers, spec.cell
-    )
+    if fused:
+        from rnnstock.fused import fused_class
+
+        layer_class = fused_class(spec.cell)
+    else:
+        layer_class = getattr(keras.layers, spec.cell)
     layers: list = [keras.Input(shape=(window, 1), name="prices")]
     for index, units in enumerate(spec.units):
         last = index == len(spec.units) - 1
@@ -129,107 +132,8 @@ def build_model(
     return keras.Sequential(layers, name=name or spec.cell.lower())
 
 
-# -- the fused LSTM -------------------------------------------------------------
-#
-# On a CPU, Keras runs an LSTM as a TensorFlow while-loop over the window: a
-# dozen small ops per time step, forwards and backwards, each with its own
-# dispatch. TensorFlow also ships the LSTM as one op over the whole sequence
-# (BlockLSTM, the kernel behind tf.compat.v1's LSTMBlockFusedCell, with its
-# gradient registered): the same equations, one C++ loop. (Not BlockLSTMV2:
-# TF 2.21 registers V1's gradient for it, which reads V2's gates in V1's order;
-# tests/test_models.py checks the gradients against Keras'.) It halves the CPU
-# time of the DataCamp LSTM(125) per epoch and needs no XLA compilation
-# (bench/README.md). The weights are the LSTM layer's own, so the trained
-# model is copied into a plain keras.layers.LSTM for prediction and saving.
-
-
-def fused_lstm_applies(spec: ModelSpec) -> bool:
-    """Whether :func:`build_model` may train ``spec`` with the fused LSTM kernel.
-
-    Only for LSTM with tanh (the kernel's fixed cell activation), on
-    TensorFlow without a GPU (where Keras uses cuDNN, faster still).
-    ``RNNSTOCK_FUSED_LSTM=0`` turns it off.
-    """
-    if spec.cell != "LSTM" or spec.activation != "tanh":
-        return False
-    if os.environ.get("RNNSTOCK_FUSED_LSTM", "1").strip() == "0":
-        return False
-    keras = import_keras()
-    if keras.backend.backend() != "tensorflow":
-        return False
-    import tensorflow as tf
-
-    return not tf.config.list_physical_devices("GPU")
-
-
-_FUSED_LSTM_CLASS = None
-
-
-def fused_lstm_class():
-    """keras.layers.LSTM whose sequence loop is TensorFlow's BlockLSTM op."""
-    global _FUSED_LSTM_CLASS
-    if _FUSED_LSTM_CLASS is not None:
-        return _FUSED_LSTM_CLASS
-    keras = import_keras()
-    import tensorflow as tf
-
-    def icfo(tensor):
-        """Keras orders the gates i, f, c, o along the last axis; BlockLSTM wants i, c, f, o."""
-        i, f, c, o = tf.split(tensor, 4, axis=-1)
-        return tf.concat([i, c, f, o], axis=-1)
-
-    # Registered so that Bidirectional can copy it through its config.
-    @keras.saving.register_keras_serializable(package="rnnstock")
-    class FusedLSTM(keras.layers.LSTM):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            self.supports_jit = False  # XLA has no kernel for BlockLSTM
-
-        def _fusable(self, mask, training) -> bool:
-            cell = self.cell
-            return (
-                mask is None
-                and not self.unroll
-                and not cell.recurrent_dropout
-                and not (training and cell.dropout)
-                and cell.use_bias
-                and cell.activation is keras.activations.tanh
-                and cell.recurrent_activation is keras.activations.sigmoid
-            )
-
-        def inner_loop(self, sequences, initial_state, mask, training=False):
-            if not self._fusable(mask, training):
-                return super().inner_loop(sequences, initial_state, mask, training=training)
-            cell = self.cell
-            h0, c0 = initial_state
-            x = tf.transpose(sequences, (1, 0, 2))  # time-major
-            if self.go_backwards:
-                x = tf.reverse(x, axis=[0])
-            no_peephole = tf.zeros([cell.units], dtype=x.dtype)
-            _, c, _, _, _, _, h = tf.raw_ops.BlockLSTM(
-                seq_len_max=tf.shape(x, out_type=tf.int64)[0],
-                x=x,
-                cs_prev=c0,
-                h_prev=h0,
-                w=icfo(tf.concat([cell.kernel.value, cell.recurrent_kernel.value], axis=0)),
-                wci=no_peephole,
-                wcf=no_peephole,
-                wco=no_peephole,
-                b=icfo(cell.bias.value),
-                forget_bias=0.0,  # Keras puts its forget bias in b
-                cell_clip=-1.0,  # no clipping, as Keras
-                use_peephole=False,
-            )
-            last = h[-1]
-            outputs = tf.transpose(h, (1, 0, 2)) if self.return_sequences else last[:, None]
-            return last, outputs, [last, c[-1]]
-
-    _FUSED_LSTM_CLASS = FusedLSTM
-    return FusedLSTM
-
-
 def supports_xla(model: keras.Model) -> bool:
-    """False when a layer runs an op XLA cannot compile (the fused LSTM).
+    """False when a layer runs an op XLA cannot compile (rnnstock.fused's LSTM).
 
     Keras' own check (``model_supports_jit``) walks the layers the same way;
     ``_flatten_layers`` also reaches the LSTMs inside a Bidirectional.

@@ -6,10 +6,11 @@ models use (matmul, elementwise, reductions; XLA's code) compute in a fixed
 order for a given thread count. TensorFlow's ``enable_op_determinism`` is not
 used: it adds checks on every op and makes Keras refuse XLA.
 
-Speed (figures in bench/README.md): LSTMs train with TensorFlow's fused
-LSTM kernel (models.fused_lstm_class); other long trainings are compiled
-with XLA, which fuses each step's dozens of small ops; both run several steps
-per call from Python.
+Speed (figures in bench/README.md): LSTMs and GRUs train with rnnstock.fused's
+layers (TensorFlow's fused LSTM op; a GRU whose weight gradients are one
+product over all steps); long trainings are also compiled with XLA, which
+fuses each step's dozens of small ops (not the fused LSTM: XLA has no kernel
+for it); all run several steps per call from Python.
 """
 
 from __future__ import annotations

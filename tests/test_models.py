@@ -38,7 +38,7 @@ def test_stacked_layers_pass_sequences_and_summary_reports_shapes():
     assert sum(row["parameters"] for row in rows) == model.count_params()
 
 
-# -- the fused LSTM that trains LSTMs on CPU ----------------------------------------------
+# -- the fused layers that train LSTMs and GRUs on CPU (rnnstock.fused) ------------------
 
 
 def _fused_and_plain(spec, window=15, seed=3):
@@ -57,17 +57,19 @@ def _fused_and_plain(spec, window=15, seed=3):
     [
         ModelSpec(cell="LSTM", units=(16,)),
         ModelSpec(cell="LSTM", units=(8, 4), bidirectional=True, dense=(3,)),
+        ModelSpec(cell="GRU", units=(16,)),
+        ModelSpec(cell="GRU", units=(8, 4), bidirectional=True, dense=(3,)),
     ],
-    ids=["DataCamp shape", "stacked bidirectional"],
+    ids=["LSTM", "stacked bidirectional LSTM", "GRU", "stacked bidirectional GRU"],
 )
-def test_fused_lstm_computes_what_keras_lstm_computes(spec):
-    """Same outputs and same gradients as keras.layers.LSTM, so training follows the same path."""
+def test_fused_layers_compute_what_keras_computes(spec):
+    """Same outputs and same gradients as Keras' own layer, so training follows the same path."""
     import numpy as np
     import tensorflow as tf
 
     fused, plain = _fused_and_plain(spec)
     recurrent = fused.layers[0].forward_layer if spec.bidirectional else fused.layers[0]
-    assert type(recurrent).__name__ == "FusedLSTM"
+    assert type(recurrent).__name__ == f"Fused{spec.cell}"
     for mine, theirs in zip(fused.get_weights(), plain.get_weights(), strict=True):
         np.testing.assert_array_equal(mine, theirs)
     rng = np.random.default_rng(0)
@@ -84,20 +86,21 @@ def test_fused_lstm_computes_what_keras_lstm_computes(spec):
         np.testing.assert_allclose(mine, theirs, rtol=1e-4, atol=1e-6)
 
 
-def test_a_trained_fused_model_leaves_as_a_plain_keras_lstm(tmp_path):
+@pytest.mark.parametrize("cell", ["LSTM", "GRU"])
+def test_a_trained_fused_model_leaves_as_plain_keras_layers(cell, tmp_path):
     """The saved model names only Keras' own layers: it loads anywhere without rnnstock."""
     import numpy as np
 
     from rnnstock.models import import_keras, standard_model
 
     keras = import_keras()
-    spec = ModelSpec(cell="LSTM", units=(8,))
+    spec = ModelSpec(cell=cell, units=(8,))
     fused, _ = _fused_and_plain(spec)
     x = np.random.default_rng(1).normal(size=(64, 15, 1)).astype("float32")
     fused.compile(optimizer="rmsprop", loss="mse")
     fused.fit(x, x[:, -1], epochs=2, verbose=0)
     plain = standard_model(fused, spec, 15)
-    assert [type(layer).__name__ for layer in plain.layers] == ["LSTM", "Dense"]
+    assert [type(layer).__name__ for layer in plain.layers] == [cell, "Dense"]
     np.testing.assert_allclose(plain.predict(x, verbose=0), fused.predict(x, verbose=0),
                                atol=1e-5)
     # RMSprop's running averages come along, so training can go on where it stopped.
@@ -105,18 +108,19 @@ def test_a_trained_fused_model_leaves_as_a_plain_keras_lstm(tmp_path):
         np.testing.assert_array_equal(mine, theirs)
     path = tmp_path / "model.keras"
     plain.save(path)
-    assert b"FusedLSTM" not in path.read_bytes()
+    assert b"Fused" not in path.read_bytes()
     reloaded = keras.saving.load_model(path)
     np.testing.assert_allclose(reloaded.predict(x, verbose=0), plain.predict(x, verbose=0))
 
 
-def test_fused_lstm_only_where_its_kernel_fits(monkeypatch):
-    from rnnstock.models import fused_lstm_applies
+def test_fused_layers_only_where_their_assumptions_hold(monkeypatch):
+    from rnnstock.fused import fused_applies
 
-    monkeypatch.delenv("RNNSTOCK_FUSED_LSTM", raising=False)
-    assert fused_lstm_applies(ModelSpec(cell="LSTM", units=(125,)))
-    assert not fused_lstm_applies(ModelSpec(cell="GRU", units=(125,)))
-    # The kernel's cell activation is tanh; relu LSTMs keep Keras' loop.
-    assert not fused_lstm_applies(ModelSpec(cell="LSTM", units=(125,), activation="relu"))
-    monkeypatch.setenv("RNNSTOCK_FUSED_LSTM", "0")
-    assert not fused_lstm_applies(ModelSpec(cell="LSTM", units=(125,)))
+    monkeypatch.delenv("RNNSTOCK_FUSED", raising=False)
+    assert fused_applies(ModelSpec(cell="LSTM", units=(125,)))
+    assert fused_applies(ModelSpec(cell="GRU", units=(125,)))
+    assert not fused_applies(ModelSpec(cell="SimpleRNN", units=(125,)))
+    # The fused cells compute tanh; relu LSTMs keep Keras' loop.
+    assert not fused_applies(ModelSpec(cell="LSTM", units=(125,), activation="relu"))
+    monkeypatch.setenv("RNNSTOCK_FUSED", "0")
+    assert not fused_applies(ModelSpec(cell="LSTM", units=(125,)))

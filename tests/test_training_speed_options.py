@@ -13,8 +13,8 @@ from rnnstock.specs import TrainSpec
 from rnnstock.training import keep_freed_memory, use_xla
 from tests.test_experiment import TINY as BASE
 
-# The pipeline tests' tiny run (a GRU: LSTMs use the fused kernel, which XLA cannot
-# compile), with RMSprop for 3 epochs.
+# The pipeline tests' tiny run (a GRU: rnnstock's fused LSTM cannot be compiled by XLA),
+# with RMSprop for 3 epochs.
 TINY = BASE.replace(train=BASE.train.replace(optimizer="rmsprop", epochs=3))
 TINY_LSTM = TINY.replace(model=TINY.model.replace(cell="LSTM"))
 
@@ -49,18 +49,20 @@ def test_xla_runs_are_reproducible_and_leave_a_plain_model(prices, monkeypatch):
     )
 
 
-def test_fused_lstm_runs_are_reproducible_and_agree_with_keras_lstm(prices, monkeypatch):
+@pytest.mark.parametrize("spec", [TINY_LSTM, TINY], ids=["LSTM", "GRU"])
+def test_fused_runs_are_reproducible_and_agree_with_keras_loop(spec, prices, monkeypatch):
     monkeypatch.setenv("RNNSTOCK_XLA", "0")
-    monkeypatch.delenv("RNNSTOCK_FUSED_LSTM", raising=False)
-    first = run_experiment(TINY_LSTM, prices=prices)
-    second = run_experiment(TINY_LSTM, prices=prices)
+    monkeypatch.delenv("RNNSTOCK_FUSED", raising=False)
+    first = run_experiment(spec, prices=prices)
+    second = run_experiment(spec, prices=prices)
     pd.testing.assert_series_equal(
         first.predictions["predicted"], second.predictions["predicted"]
     )
-    assert [row["type"] for row in first.model_summary] == ["LSTM", "Dense"]
-    assert type(first.model.layers[0]).__name__ == "LSTM"  # what is saved is plain Keras
-    monkeypatch.setenv("RNNSTOCK_FUSED_LSTM", "0")
-    keras_loop = run_experiment(TINY_LSTM, prices=prices)
+    cell = spec.model.cell
+    assert [row["type"] for row in first.model_summary] == [cell, "Dense"]
+    assert type(first.model.layers[0]).__name__ == cell  # what is saved is plain Keras
+    monkeypatch.setenv("RNNSTOCK_FUSED", "0")
+    keras_loop = run_experiment(spec, prices=prices)
     # The same equations in another loop: the same forecasts within a cent.
     assert keras_loop.predictions["predicted"].to_numpy() == pytest.approx(
         first.predictions["predicted"].to_numpy(), abs=0.01

@@ -1,0 +1,221 @@
+"""Faster training layers for LSTM and GRU on a CPU, with Keras' own weights and equations.
+
+On a CPU, Keras runs a recurrent layer as a TensorFlow while-loop over the
+window and lets autodiff build the backward loop: a dozen small ops per time
+step each way, and in the backward loop two small matrix products per step
+(one for the state's gradient, one for the weights'). The layers here keep
+``keras.layers.LSTM`` / ``keras.layers.GRU`` (same weights, same config, same
+equations; ``tests/test_models.py`` checks outputs and gradients against
+Keras') and only replace that loop:
+
+- **LSTM**: TensorFlow's fused op over the whole sequence, ``BlockLSTM`` (the
+  kernel behind tf.compat.v1's ``LSTMBlockFusedCell``, with its gradient
+  registered): one C++ loop each way, no XLA compilation needed. Not
+  ``BlockLSTMV2``: TF 2.21 registers V1's gradient for it, which reads V2's
+  gates in V1's order.
+- **GRU**: TensorFlow has no fused GRU for CPUs, so the backward pass is
+  written out (``tf.custom_gradient``) the way cuDNN does it: the loop only
+  carries the state's gradient, and the gradients of the weights are one
+  large matrix product over all time steps at the end instead of one small
+  product per step.
+
+Both only take over where their assumptions hold (tanh/sigmoid, no mask, no
+recurrent dropout, biases on, GRU's ``reset_after``); anything else falls
+back to Keras' loop. After training, ``models.standard_model`` copies the
+weights into plain Keras layers, so what is saved and downloaded loads in
+any Keras without rnnstock. Figures: bench/README.md (levers).
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+
+from rnnstock.models import import_keras
+from rnnstock.specs import ModelSpec
+
+FUSED_CELLS = ("LSTM", "GRU")
+
+
+def fused_applies(spec: ModelSpec) -> bool:
+    """Whether ``spec`` trains with a fused layer (``build_model(..., fused=True)``).
+
+    LSTM and GRU with tanh, on TensorFlow without a GPU (where Keras uses
+    cuDNN, faster still). ``RNNSTOCK_FUSED=0`` turns it off.
+    """
+    if spec.cell not in FUSED_CELLS or spec.activation != "tanh":
+        return False
+    if os.environ.get("RNNSTOCK_FUSED", "1").strip() == "0":
+        return False
+    keras = import_keras()
+    if keras.backend.backend() != "tensorflow":
+        return False
+    import tensorflow as tf
+
+    return not tf.config.list_physical_devices("GPU")
+
+
+def fused_class(cell: str):
+    """The fused Keras layer class for ``cell`` ("LSTM" or "GRU")."""
+    classes = _fused_classes()
+    if cell not in classes:
+        raise ValueError(f"No fused layer for {cell}; use keras.layers.{cell}.")
+    return classes[cell]
+
+
+@cache
+def _fused_classes() -> dict[str, type]:
+    keras = import_keras()
+    import tensorflow as tf
+
+    tanh, sigmoid = keras.activations.tanh, keras.activations.sigmoid
+
+    def icfo(tensor):
+        """Keras orders the LSTM gates i, f, c, o on the last axis; BlockLSTM wants i, c, f, o."""
+        i, f, c, o = tf.split(tensor, 4, axis=-1)
+        return tf.concat([i, c, f, o], axis=-1)
+
+    def time_major(layer, sequences):
+        x = tf.transpose(sequences, (1, 0, 2))
+        return tf.reverse(x, axis=[0]) if layer.go_backwards else x
+
+    def keras_outputs(layer, states):
+        """(last output, outputs, …) as Keras' loop returns them, from time-major states."""
+        last = states[-1]
+        outputs = tf.transpose(states, (1, 0, 2)) if layer.return_sequences else last[:, None]
+        return last, outputs
+
+    def plain_loop_needed(layer, mask, training) -> bool:
+        cell = layer.cell
+        return (
+            mask is not None
+            or layer.unroll
+            or bool(cell.recurrent_dropout)
+            or bool(training and cell.dropout)
+            or not cell.use_bias
+            or cell.activation is not tanh
+            or cell.recurrent_activation is not sigmoid
+        )
+
+    # Registered so that Bidirectional can copy them through their config.
+    @keras.saving.register_keras_serializable(package="rnnstock")
+    class FusedLSTM(keras.layers.LSTM):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.supports_jit = False  # XLA has no kernel for BlockLSTM
+
+        def inner_loop(self, sequences, initial_state, mask, training=False):
+            if plain_loop_needed(self, mask, training):
+                return super().inner_loop(sequences, initial_state, mask, training=training)
+            cell = self.cell
+            h0, c0 = initial_state
+            x = time_major(self, sequences)
+            no_peephole = tf.zeros([cell.units], dtype=x.dtype)
+            _, c, _, _, _, _, h = tf.raw_ops.BlockLSTM(
+                seq_len_max=tf.shape(x, out_type=tf.int64)[0],
+                x=x,
+                cs_prev=c0,
+                h_prev=h0,
+                w=icfo(tf.concat([cell.kernel.value, cell.recurrent_kernel.value], axis=0)),
+                wci=no_peephole,
+                wcf=no_peephole,
+                wco=no_peephole,
+                b=icfo(cell.bias.value),
+                forget_bias=0.0,  # Keras puts its forget bias in b
+                cell_clip=-1.0,  # no clipping, as Keras
+                use_peephole=False,
+            )
+            last, outputs = keras_outputs(self, h)
+            return last, outputs, [last, c[-1]]
+
+    @keras.saving.register_keras_serializable(package="rnnstock")
+    class FusedGRU(keras.layers.GRU):
+        def inner_loop(self, sequences, initial_state, mask, training=False):
+            if plain_loop_needed(self, mask, training) or not self.cell.reset_after:
+                return super().inner_loop(sequences, initial_state, mask, training=training)
+            cell = self.cell
+            h0 = initial_state[0] if isinstance(initial_state, list | tuple) else initial_state
+            bias = cell.bias.value  # (2, 3 units): input bias, recurrent bias
+            h = gru_sequence(
+                time_major(self, sequences), h0, cell.kernel.value,
+                cell.recurrent_kernel.value, bias[0], bias[1],
+            )
+            last, outputs = keras_outputs(self, h)
+            return last, outputs, [last]
+
+    return {"LSTM": FusedLSTM, "GRU": FusedGRU}
+
+
+def gru_sequence(x, h0, kernel, recurrent_kernel, input_bias, recurrent_bias):
+    """Keras' GRU (``reset_after=True``, gates z, r, h) over a time-major sequence.
+
+    ``x`` is (time, batch, inputs); returns every state, (time, batch, units)::
+
+        z = σ(x·Wz + bz + h·Uz + b'z)        r = σ(x·Wr + br + h·Ur + b'r)
+        h̃ = tanh(x·Wh + bh + r ⊙ (h·Uh + b'h))      h ← z ⊙ h + (1 − z) ⊙ h̃
+    """
+    import tensorflow as tf
+
+    units = recurrent_kernel.shape[0]
+
+    @tf.custom_gradient
+    def forward(x, h0, kernel, recurrent_kernel, input_bias, recurrent_bias):
+        steps = tf.shape(x)[0]
+        # The input side of every step at once: one product instead of one per step.
+        x_side = tf.einsum("tbi,ij->tbj", x, kernel) + input_bias
+
+        def step(t, h, states, zs, rs, candidates, h_sides):
+            h_side = tf.matmul(h, recurrent_kernel) + recurrent_bias
+            xz, xr, xh = tf.split(x_side[t], 3, axis=-1)
+            hz, hr, hh = tf.split(h_side, 3, axis=-1)
+            z = tf.sigmoid(xz + hz)
+            r = tf.sigmoid(xr + hr)
+            candidate = tf.tanh(xh + r * hh)
+            h = z * h + (1.0 - z) * candidate
+            return (t + 1, h, states.write(t, h), zs.write(t, z), rs.write(t, r),
+                    candidates.write(t, candidate), h_sides.write(t, hh))
+
+        def stack():
+            return tf.TensorArray(x.dtype, size=steps)
+
+        loop = tf.while_loop(
+            lambda t, *_: t < steps, step, (0, h0, stack(), stack(), stack(), stack(), stack())
+        )
+        states, zs, rs, candidates, h_sides = (array.stack() for array in loop[2:])
+
+        def backward(d_states):
+            previous = tf.concat([h0[None], states[:-1]], axis=0)
+
+            def back_step(t, dh, d_x_sides, d_h_sides):
+                t = t - 1
+                dh = dh + d_states[t]
+                z, r, candidate = zs[t], rs[t], candidates[t]
+                d_z = dh * (previous[t] - candidate) * z * (1.0 - z)
+                d_candidate = dh * (1.0 - z) * (1.0 - candidate * candidate)
+                d_r = d_candidate * h_sides[t] * r * (1.0 - r)
+                d_h_side = tf.concat([d_z, d_r, d_candidate * r], axis=-1)
+                d_x_side = tf.concat([d_z, d_r, d_candidate], axis=-1)
+                dh = dh * z + tf.matmul(d_h_side, recurrent_kernel, transpose_b=True)
+                return t, dh, d_x_sides.write(t, d_x_side), d_h_sides.write(t, d_h_side)
+
+            back = tf.while_loop(
+                lambda t, *_: t > 0, back_step, (steps, tf.zeros_like(h0), stack(), stack())
+            )
+            d_h0, d_x_side, d_h_side = back[1], back[2].stack(), back[3].stack()
+            rows = steps * tf.shape(x)[1]
+            # The weights' gradients: one product over every step and sample.
+            d_recurrent = tf.matmul(
+                tf.reshape(previous, (rows, units)), tf.reshape(d_h_side, (rows, 3 * units)),
+                transpose_a=True,
+            )
+            d_kernel = tf.matmul(
+                tf.reshape(x, (rows, -1)), tf.reshape(d_x_side, (rows, 3 * units)),
+                transpose_a=True,
+            )
+            d_x = tf.einsum("tbj,ij->tbi", d_x_side, kernel)
+            return (d_x, d_h0, d_kernel, d_recurrent, tf.reduce_sum(d_x_side, axis=(0, 1)),
+                    tf.reduce_sum(d_h_side, axis=(0, 1)))
+
+        return states, backward
+
+    return forward(x, h0, kernel, recurrent_kernel, input_bias, recurrent_bias)
