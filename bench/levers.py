@@ -52,7 +52,7 @@ def train_variant(variant: Variant, epochs: int, csv: str = str(MASTERCARD_CSV))
         keep_freed_memory()
     from rnnstock.data import read_price_csv
     from rnnstock.fused import fused_class
-    from rnnstock.models import import_keras
+    from rnnstock.models import import_keras, supports_xla
     from rnnstock.presets import get_preset
     from rnnstock.windows import make_windows
 
@@ -81,9 +81,7 @@ def train_variant(variant: Variant, epochs: int, csv: str = str(MASTERCARD_CSV))
         optimizer=keras.optimizers.RMSprop(),
         loss="mse",
         # XLA where the model compiles (not the fused LSTM), as training.fit decides.
-        jit_compile=variant.jit_compile and all(
-            layer.supports_jit for layer in model._flatten_layers()
-        ),
+        jit_compile=variant.jit_compile and supports_xla(model),
         steps_per_execution=variant.steps_per_execution,
     )
     epoch_seconds: list[float] = []
