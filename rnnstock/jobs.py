@@ -282,9 +282,11 @@ class JobManager:
             job = self._jobs.get(job_id)
             if job is None:
                 continue
-            if kind == "started" and job.status == QUEUED:
-                job.started = payload
-                job.status = RUNNING
+            if kind == "started":
+                with self._lock:  # never after _mark has finished the job
+                    if job.status == QUEUED:
+                        job.started = payload
+                        job.status = RUNNING
             elif kind == "epoch":
                 job.progress.append(payload)
 
@@ -311,13 +313,16 @@ class JobManager:
         self._mark(job, DONE)
 
     def _mark(self, job: Job, status: str) -> None:
-        if job.done:
-            return
-        job.finished = time.time()
-        if job.started is None and status != CANCELLED:
-            job.started = job.submitted
-        job.status = status
+        # Under the lock, so that a job is seen as done only once this has returned:
+        # _replace_workers_if_due waits, holding the lock, for the executor's thread
+        # that calls this.
         with self._lock:
+            if job.done:
+                return
+            job.finished = time.time()
+            if job.started is None and status != CANCELLED:
+                job.started = job.submitted
+            job.status = status
             self._cancel_flags.pop(job.id, None)
 
 
