@@ -21,7 +21,10 @@ from pathlib import Path
 
 from bench.common import REPO
 
+# Shared with the browser tests (tests/browser/conftest.py).
 CHROMIUM = os.environ.get("RNNSTOCK_CHROMIUM", "/usr/bin/chromium")
+# The flags that work on these machines: as root (no sandbox), no GPU, and no
+# connections of Chromium's own, which a closed network refuses many at a time.
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -34,6 +37,15 @@ CHART_DRAWN_JS = """
     .some((path) => (path.getAttribute('d') || '').length > 100))
 """
 TRAIN_BUTTON = '[data-testid="stFormSubmitButton"] button'
+
+
+def streamlit_command(port: int) -> list[str]:
+    """`streamlit run app.py`, headless, on ``port`` of the loopback interface only."""
+    return [
+        sys.executable, "-m", "streamlit", "run", "app.py",
+        "--server.headless", "true", "--server.port", str(port),
+        "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+    ]
 
 
 def free_port() -> int:
@@ -61,9 +73,10 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
-def _answers(url: str) -> bool:
+def answers(url: str) -> bool:
+    """Whether ``url`` answers 200 (the server's health check)."""
     try:
-        with urllib.request.urlopen(url, timeout=1) as response:
+        with urllib.request.urlopen(url, timeout=2) as response:
             return response.status == 200
     except OSError:
         return False
@@ -89,11 +102,7 @@ def measure_startup(timeout: float = 90.0) -> dict:
     cache = tempfile.mkdtemp(prefix="rnnstock-bench-cache-")
     env = dict(os.environ, RNNSTOCK_CACHE_DIR=cache, TF_CPP_MIN_LOG_LEVEL="3",
                PYTHONUNBUFFERED="1")
-    command = [
-        sys.executable, "-m", "streamlit", "run", "app.py",
-        "--server.headless", "true", "--server.port", str(port),
-        "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-    ]
+    command = streamlit_command(port)
     figures: dict = {"load_before": list(os.getloadavg())}
     with sync_playwright() as playwright, tempfile.TemporaryFile() as log:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -103,7 +112,7 @@ def measure_startup(timeout: float = 90.0) -> dict:
                                    stderr=subprocess.STDOUT, start_new_session=True)
         try:
             deadline = started + timeout
-            while not _answers(f"{url}/_stcore/health"):
+            while not answers(f"{url}/_stcore/health"):
                 if process.poll() is not None or time.perf_counter() > deadline:
                     log.seek(0)
                     raise RuntimeError("streamlit run did not start:\n"

@@ -13,11 +13,8 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -29,15 +26,9 @@ except ModuleNotFoundError as missing:  # a failure, never a skip
         f"the browser tests need Playwright for Python ({missing}); `make test` installs it"
         " from requirements-dev.txt"
     ) from missing
+from bench.startup import CHROMIUM, CHROMIUM_ARGS, answers, free_port, streamlit_command
 from tests.conftest import REPO
 
-CHROMIUM = os.environ.get("RNNSTOCK_CHROMIUM", "/usr/bin/chromium")
-# The flags that work on these machines: as root (no sandbox), no GPU, and no
-# connections of Chromium's own, which a closed network refuses many at a time.
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 SCREENSHOT_DIR = Path(os.environ.get("RNNSTOCK_SCREENSHOT_DIR") or REPO / "browser-screenshots")
 SERVER_START_TIMEOUT = 60.0
 
@@ -58,20 +49,6 @@ def pytest_terminal_summary(terminalreporter, config):
 
 
 # -- the server -------------------------------------------------------------------------
-
-
-def _free_loopback_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return response.status == 200
-    except OSError:
-        return False
 
 
 def _group_members(group: int) -> list[str]:
@@ -117,7 +94,7 @@ def screenshot_dir() -> Path:
 @pytest.fixture(scope="session")
 def server(tmp_path_factory, screenshot_dir) -> str:
     """`streamlit run app.py`, headless on a free loopback port; its URL."""
-    port = _free_loopback_port()
+    port = free_port()
     env = dict(
         os.environ,
         RNNSTOCK_CACHE_DIR=str(tmp_path_factory.mktemp("server-cache")),
@@ -125,11 +102,7 @@ def server(tmp_path_factory, screenshot_dir) -> str:
         TF_CPP_MIN_LOG_LEVEL="3",
         PYTHONUNBUFFERED="1",
     )
-    command = [
-        sys.executable, "-m", "streamlit", "run", "app.py",
-        "--server.headless", "true", "--server.port", str(port),
-        "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-    ]
+    command = streamlit_command(port)
     log_path = screenshot_dir / "streamlit-server.log"
     with open(log_path, "w") as log:
         # Its own process group, so that one signal reaches every process it starts.
@@ -138,7 +111,7 @@ def server(tmp_path_factory, screenshot_dir) -> str:
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + SERVER_START_TIMEOUT
-        while not _answers(f"{url}/_stcore/health"):
+        while not answers(f"{url}/_stcore/health"):
             if process.poll() is not None:
                 pytest.fail(f"streamlit run exited ({process.returncode}):\n"
                             + log_path.read_text()[-3000:])
