@@ -41,6 +41,12 @@ def spread(values: list[float]) -> dict[str, float]:
     }
 
 
+def steady_epoch(epoch_seconds: list[float]) -> float:
+    """The median epoch after the first (which carries tracing and compilation)."""
+    steady = sorted(epoch_seconds[1:]) or epoch_seconds
+    return steady[len(steady) // 2]
+
+
 def loadavg() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 

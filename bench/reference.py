@@ -106,12 +106,13 @@ class ReferenceRun:
         return self.fit_seconds / self.epochs
 
     def to_dict(self) -> dict:
-        steady = sorted(self.epoch_seconds[1:]) or self.epoch_seconds
+        from bench.common import steady_epoch
+
         return {
             **asdict(self),
             "seconds_per_epoch": self.seconds_per_epoch,
             "first_epoch": self.epoch_seconds[0],
-            "steady_epoch": steady[len(steady) // 2],
+            "steady_epoch": steady_epoch(self.epoch_seconds),
         }
 
 

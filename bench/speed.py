@@ -7,13 +7,30 @@ import os
 import statistics
 import time
 
-from bench.common import MASTERCARD_CSV, loadavg, run_isolated, spread
+from bench.common import MASTERCARD_CSV, loadavg, run_isolated, spread, steady_epoch
 from bench.reference import run_reference
 
 CELLS = ("LSTM", "GRU")
 
 
 # -- one training each way (run in a fresh process) ---------------------------------------
+
+
+def fit_figures(result) -> dict:
+    """What a benchmark records of one run_experiment: scores, size and the fit's timing."""
+    history = result.history
+    return {
+        "epochs": history.epochs_run,
+        "train_windows": result.windows.n_train,
+        "parameters": result.parameters,
+        "rmse": result.rmse,
+        "persistence_rmse": result.scores.persistence.rmse,
+        "fit_seconds": result.timings["fit"],
+        "seconds_per_epoch": result.timings["fit"] / history.epochs_run,
+        "first_epoch": history.epoch_seconds[0],
+        "steady_epoch": steady_epoch(history.epoch_seconds),
+        "epoch_seconds": history.epoch_seconds,
+    }
 
 
 def reference_training(cell: str, epochs: int, seed: int, csv: str = str(MASTERCARD_CSV)):
@@ -30,21 +47,10 @@ def pipeline_training(cell: str, epochs: int, seed: int, csv: str = str(MASTERCA
     spec = get_preset(f"datacamp-{cell.lower()}").spec
     spec = spec.replace(train=spec.train.replace(epochs=epochs, seed=seed))
     result = run_experiment(spec, prices=read_price_csv(csv))
-    history = result.history
-    steady = sorted(history.epoch_seconds[1:]) or history.epoch_seconds
     return {
         "cell": cell,
-        "epochs": history.epochs_run,
         "seed": seed,
-        "train_windows": result.windows.n_train,
-        "parameters": result.parameters,
-        "rmse": result.rmse,
-        "persistence_rmse": result.scores.persistence.rmse,
-        "fit_seconds": result.timings["fit"],
-        "seconds_per_epoch": result.timings["fit"] / history.epochs_run,
-        "first_epoch": history.epoch_seconds[0],
-        "steady_epoch": steady[len(steady) // 2],
-        "epoch_seconds": history.epoch_seconds,
+        **fit_figures(result),
         "total_seconds": time.perf_counter() - started,
     }
 
@@ -264,24 +270,15 @@ def preset_training(preset_id: str, quick: bool, csv: str = str(MASTERCARD_CSV))
             train=spec.train.replace(epochs=1, batch_size=max(32, spec.train.batch_size))
         )
     result = run_experiment(spec, prices=prices)
-    history = result.history
-    steady = sorted(history.epoch_seconds[1:]) or history.epoch_seconds
     return {
         "preset": preset_id,
         "title": preset.title,
         "data": data_note,
         "published": preset.published,
         "published_note": preset.published_note,
-        "parameters": result.parameters,
-        "rmse": result.rmse,
-        "persistence_rmse": result.scores.persistence.rmse,
-        "epochs": history.epochs_run,
+        **fit_figures(result),
         "batch_size": spec.train.batch_size,
-        "train_windows": result.windows.n_train,
         "window": result.windows.window,
-        "fit_seconds": result.timings["fit"],
-        "seconds_per_epoch": result.timings["fit"] / history.epochs_run,
-        "steady_epoch": steady[len(steady) // 2],
         "total_seconds": result.timings["total"],
         "model": spec.model.to_dict(),
     }
