@@ -28,6 +28,7 @@ if split is not None:
     train_days.metric("Training days", f"{len(windows.split.train):,}")
     test_days.metric("Test days", f"{len(windows.test_dates):,}")
     train_windows.metric(
-        "Training windows", f"{windows.n_train:,}",
+        "Training windows",
+        f"{windows.n_train:,}",
         help=f"Each window: {split.window} days in, the next day's price out.",
     )

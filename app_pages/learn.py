@@ -54,8 +54,12 @@ def split_from_state() -> SplitSpec:
     target = state.get("target", "Close")
     target = target if target in data.targets else data.targets[0]
     if state.get("split_mode") == "dates" and state.get("train_end"):
-        return SplitSpec(target=target, train_start=str(state.get("train_start") or "") or None,
-                         train_end=str(state["train_end"]), train_fraction=None)
+        return SplitSpec(
+            target=target,
+            train_start=str(state.get("train_start") or "") or None,
+            train_end=str(state["train_end"]),
+            train_fraction=None,
+        )
     return SplitSpec(target=target, train_fraction=float(state.get("train_fraction", 0.8)))
 
 
@@ -70,24 +74,33 @@ follow_train_page()
 with st.container(border=True):
     cell_col, units_col, dense_col, window_col, bi_col = st.columns([2, 2, 2, 2, 1.4])
     cell_col.selectbox("Architecture", CELLS, key="learn_cell")
-    units_col.text_input("Units per recurrent layer", key="learn_units",
-                         help="One number per layer: '125' is one layer, '50, 50' stacks two.")
-    dense_col.text_input("Dense layers before the output", key="learn_dense",
-                         help="e.g. '25'; empty for none")
-    window_col.number_input("Window (days)", min_value=2, max_value=500, step=1,
-                            key="learn_window")
+    units_col.text_input(
+        "Units per recurrent layer",
+        key="learn_units",
+        help="One number per layer: '125' is one layer, '50, 50' stacks two.",
+    )
+    dense_col.text_input(
+        "Dense layers before the output", key="learn_dense", help="e.g. '25'; empty for none"
+    )
+    window_col.number_input("Window (days)", min_value=2, max_value=500, step=1, key="learn_window")
     bi_col.checkbox("Bidirectional", key="learn_bidirectional")
     note_col, reset_col = st.columns([3, 2], vertical_alignment="center")
     note_col.caption(
         "Taken from the Train page's settings. Change them here to see the numbers move;"
         " this does not change what the Train page trains."
     )
-    reset_col.button("Use the Train page's settings", on_click=follow_train_page,
-                     args=(True,), icon=":material/restart_alt:", width="stretch")
+    reset_col.button(
+        "Use the Train page's settings",
+        on_click=follow_train_page,
+        args=(True,),
+        icon=":material/restart_alt:",
+        width="stretch",
+    )
 window = int(st.session_state["learn_window"])
 try:
     spec = ModelSpec(
-        cell=st.session_state["learn_cell"], units=st.session_state["learn_units"],
+        cell=st.session_state["learn_cell"],
+        units=st.session_state["learn_units"],
         dense=st.session_state["learn_dense"],
         bidirectional=st.session_state["learn_bidirectional"],
         dropout=float(st.session_state.get("dropout", 0.0)),
@@ -124,10 +137,16 @@ st.dataframe(
     [{key: row[key] for key in ("layer", "returns", "output shape")} for row in layers],
     hide_index=True,
 )
-try_it(DATA_PAGE, "See the windows cut from the price history on the Data page",
-       ":material/show_chart:")
-try_it(FORECAST_PAGE, "Chain many-to-one predictions into a forecast on the Forecast page",
-       ":material/trending_up:")
+try_it(
+    DATA_PAGE,
+    "See the windows cut from the price history on the Data page",
+    ":material/show_chart:",
+)
+try_it(
+    FORECAST_PAGE,
+    "Chain many-to-one predictions into a forecast on the Forecast page",
+    ":material/trending_up:",
+)
 
 # -- 2. cells -------------------------------------------------------------------------------
 st.header("2 · Three cells")
@@ -152,8 +171,11 @@ for tab, cell in zip(st.tabs(labels), CELLS, strict=True):
         count = f"{one_layer['parameters']:,}".replace(",", "{,}")
         st.latex(f"{info.formula} = {worked} = {count}")
         st.caption(f"m = 1 (one price per day), n = {first_units} (your first layer's units).")
-try_it(COMPARE_PAGE, "Train LSTM and GRU on the same windows on the Compare page",
-       ":material/compare_arrows:")
+try_it(
+    COMPARE_PAGE,
+    "Train LSTM and GRU on the same windows on the Compare page",
+    ":material/compare_arrows:",
+)
 try_it(TRAIN_PAGE, "Train one cell on the Train page", ":material/model_training:")
 
 # -- 3. gradients ---------------------------------------------------------------------------
@@ -176,9 +198,12 @@ explode = factors["w = 1.1"].iloc[first_day]
 st.markdown(
     f"- **Vanishing**: with w = 0.9 less than 1 % of the gradient gets further back than"
     f" {fade:.0f} days. "
-    + (f"In your {window}-day window the first {window - 1 - int(fade)} days barely teach"
-       " a SimpleRNN anything." if window - 1 > fade else
-       f"Your {window}-day window is short enough that even its first day is still heard.")
+    + (
+        f"In your {window}-day window the first {window - 1 - int(fade)} days barely teach"
+        " a SimpleRNN anything."
+        if window - 1 > fade
+        else f"Your {window}-day window is short enough that even its first day is still heard."
+    )
     + f"\n- **Exploding**: with w = 1.1 the same gradient is multiplied by {explode:,.0f};"
     " one step can throw the weights far off. Clipping the gradient (Keras' `clipnorm`)"
     " is the usual guard."
@@ -189,10 +214,16 @@ st.markdown(
     " **The GRU's answer** is the same idea with its update gate:"
     r" $h_t = z_t \odot h_{t-1} + (1 - z_t) \odot \tilde h_t$"
 )
-try_it(COMPARE_PAGE, "Put SimpleRNN beside LSTM with a long window on the Compare page",
-       ":material/compare_arrows:")
-try_it(TRAIN_PAGE, "Try a SimpleRNN with a 120-day window on the Train page",
-       ":material/model_training:")
+try_it(
+    COMPARE_PAGE,
+    "Put SimpleRNN beside LSTM with a long window on the Compare page",
+    ":material/compare_arrows:",
+)
+try_it(
+    TRAIN_PAGE,
+    "Try a SimpleRNN with a 120-day window on the Train page",
+    ":material/model_training:",
+)
 
 # -- 4. parameter counts ----------------------------------------------------------------------
 st.header("4 · How many weights?")
@@ -212,43 +243,65 @@ st.markdown(
     " a Dense layer has inputs × outputs weights plus one bias per output."
 )
 st.dataframe(
-    [{key: row[key] for key in ("layer", "inputs per step (m)", "units (n)", "formula",
-                                "parameters")} for row in layers],
-    hide_index=True, column_config={"parameters": COUNT},
+    [
+        {
+            key: row[key]
+            for key in ("layer", "inputs per step (m)", "units (n)", "formula", "parameters")
+        }
+        for row in layers
+    ],
+    hide_index=True,
+    column_config={"parameters": COUNT},
 )
 total = sum(int(row["parameters"]) for row in layers)
 st.markdown(f"**Total: {total:,} parameters** by formula.")
 st.markdown("The same sizes with each cell:")
 st.dataframe(
     learn.cell_comparison(spec),
-    column_config={"parameters": COUNT,
-                   "of the LSTM's": st.column_config.NumberColumn(format="percent")},
+    column_config={
+        "parameters": COUNT,
+        "of the LSTM's": st.column_config.NumberColumn(format="percent"),
+    },
 )
 
 check_key = (spec.key(), window)
-if st.button("Check against Keras", icon=":material/fact_check:", type="primary",
-             help="Builds the three models with Keras (loads TensorFlow, a few seconds the"
-             " first time) and compares Keras' counts with the formula's."):
+if st.button(
+    "Check against Keras",
+    icon=":material/fact_check:",
+    type="primary",
+    help="Builds the three models with Keras (loads TensorFlow, a few seconds the"
+    " first time) and compares Keras' counts with the formula's.",
+):
     with st.spinner("Loading TensorFlow and building the models…"):
-        st.session_state["learn_keras_check"] = (check_key, learn.check_against_keras(spec,
-                                                                                       window))
+        st.session_state["learn_keras_check"] = (check_key, learn.check_against_keras(spec, window))
 saved = st.session_state.get("learn_keras_check")
 if saved is not None and saved[0] == check_key:
     check = saved[1]
     if check.all_match:
-        st.success(f"Keras agrees: {total:,} parameters for {spec.describe()}, and the formula"
-                   " matches Keras for every cell type at these sizes.", icon=":material/check:")
+        st.success(
+            f"Keras agrees: {total:,} parameters for {spec.describe()}, and the formula"
+            " matches Keras for every cell type at these sizes.",
+            icon=":material/check:",
+        )
     else:
         st.error("The formula and Keras disagree somewhere: see the ✗ rows.")
     tick = {True: "✓", False: "✗"}
     st.markdown("**Layer by layer**: Keras' summary beside the formula")
-    st.dataframe(check.layers.assign(match=check.layers["match"].map(tick)), hide_index=True,
-                 column_config={"formula": COUNT, "Keras": COUNT})
+    st.dataframe(
+        check.layers.assign(match=check.layers["match"].map(tick)),
+        hide_index=True,
+        column_config={"formula": COUNT, "Keras": COUNT},
+    )
     st.markdown("**Each cell type at these sizes**")
-    st.dataframe(check.cells.assign(match=check.cells["match"].map(tick)),
-                 column_config={"formula": COUNT, "Keras": COUNT})
-try_it(TRAIN_PAGE, "Train this model on the Train page: its results list the same count",
-       ":material/model_training:")
+    st.dataframe(
+        check.cells.assign(match=check.cells["match"].map(tick)),
+        column_config={"formula": COUNT, "Keras": COUNT},
+    )
+try_it(
+    TRAIN_PAGE,
+    "Train this model on the Train page: its results list the same count",
+    ":material/model_training:",
+)
 
 # -- 5. the scaler's ceiling ---------------------------------------------------------------
 st.header("5 · A pitfall: the scaler's ceiling")
@@ -259,7 +312,7 @@ st.markdown(
     " network was only ever asked for targets between 0 and 1, and with tanh (the default)"
     " every unit's output lies between −1 and 1, so the final Dense layer has a hard ceiling"
     " set by its weights. Test prices well above the training maximum are out of its reach:"
-    " predictions fall short of a market that keeps rising. \"Tomorrow = today\" has no ceiling,"
+    ' predictions fall short of a market that keeps rising. "Tomorrow = today" has no ceiling,'
     " which is one reason it is so hard to beat."
 )
 data = st.session_state.get("loaded_data")
@@ -274,7 +327,11 @@ else:
         scaling = learn.scaling_check(split)
         st.markdown(scaling.sentence(data.title))
         st.plotly_chart(scaling_figure(split, data.title))
-try_it(DATA_PAGE, "Move the split on the Data page and watch the share change",
-       ":material/show_chart:")
-try_it(TRAIN_PAGE, 'Train, then show "tomorrow = today" beside the predictions',
-       ":material/model_training:")
+try_it(
+    DATA_PAGE, "Move the split on the Data page and watch the share change", ":material/show_chart:"
+)
+try_it(
+    TRAIN_PAGE,
+    'Train, then show "tomorrow = today" beside the predictions',
+    ":material/model_training:",
+)

@@ -46,12 +46,17 @@ def machine(quick: bool) -> dict:
 def section_speed(args) -> dict:
     from bench.speed import training_speed
 
-    print(f"\n== 1. Training speed: reference vs run_experiment, {args.epochs} epochs,"
-          f" {args.reps} repetition(s) ==", flush=True)
+    print(
+        f"\n== 1. Training speed: reference vs run_experiment, {args.epochs} epochs,"
+        f" {args.reps} repetition(s) ==",
+        flush=True,
+    )
     result = training_speed(epochs=args.epochs, reps=args.reps)
     for cell, row in result["summary"].items():
         ref, ours, speedup = (
-            row["reference_s_per_epoch"], row["rnnstock_s_per_epoch"], row["speedup"]
+            row["reference_s_per_epoch"],
+            row["rnnstock_s_per_epoch"],
+            row["speedup"],
         )
         print(
             f"  {cell}: reference {ref['mean']:.3f} s/epoch (±{ref['noise_pct']:.0f} %),"
@@ -120,10 +125,11 @@ def section_memory(args) -> dict:
 
     trainings = 6 if args.quick else 20
     epochs = 1 if args.quick else 2
-    print(f"\n== 4. Memory: {trainings} trainings ({epochs} epochs each) through one"
-          " JobManager ==", flush=True)
-    result = run_isolated(twenty_trainings, str(MASTERCARD_CSV), trainings=trainings,
-                          epochs=epochs)
+    print(
+        f"\n== 4. Memory: {trainings} trainings ({epochs} epochs each) through one JobManager ==",
+        flush=True,
+    )
+    result = run_isolated(twenty_trainings, str(MASTERCARD_CSV), trainings=trainings, epochs=epochs)
     peak = result["peak_sampled"]
     growth = result["growth_mb_per_training_second_half"]
     print(
@@ -138,8 +144,12 @@ def section_memory(args) -> dict:
 def section_reproduction(args, speed: dict | None) -> dict:
     from bench.speed import reproduction
 
-    print("\n== 5. Reproduction table: every preset"
-          + (" (quick: 1 epoch)" if args.quick else "") + " ==", flush=True)
+    print(
+        "\n== 5. Reproduction table: every preset"
+        + (" (quick: 1 epoch)" if args.quick else "")
+        + " ==",
+        flush=True,
+    )
     reuse = {}
     if speed and not args.quick and speed["epochs"] == 50:
         from rnnstock.presets import get_preset
@@ -192,15 +202,26 @@ def section_flops(speed: dict | None, repro: dict | None) -> dict:
             model = ModelSpec(cell=cell, units=(125,))
             samples = next(r["train_windows"] for r in speed["runs"] if r["cell"] == cell)
             for who in ("reference", "rnnstock"):
-                add(f"{who} {cell}(125)", model, 60, samples,
-                    summary[f"{who}_s_per_epoch"]["mean"], summary[f"{who}_steady_epoch"]["mean"])
+                add(
+                    f"{who} {cell}(125)",
+                    model,
+                    60,
+                    samples,
+                    summary[f"{who}_s_per_epoch"]["mean"],
+                    summary[f"{who}_steady_epoch"]["mean"],
+                )
     if repro:
         for row in repro["rows"]:
             if row["preset"].startswith("datacamp") and speed:
                 continue
-            add(f"preset {row['preset']} (batch {row['batch_size']})",
-                ModelSpec(**row["model"]), row["window"], row["train_windows"],
-                row["seconds_per_epoch"], row["steady_epoch"])
+            add(
+                f"preset {row['preset']} (batch {row['batch_size']})",
+                ModelSpec(**row["model"]),
+                row["window"],
+                row["train_windows"],
+                row["seconds_per_epoch"],
+                row["steady_epoch"],
+            )
     return {"peak": peak.describe(), "peak_gflops": peak.gflops, "rows": rows}
 
 
@@ -213,13 +234,17 @@ def section_levers(args) -> dict:
     from bench.levers import run_levers
 
     print(f"\n== Levers: {args.epochs} epochs, {args.reps} repetition(s) ==", flush=True)
-    return run_levers(epochs=args.epochs, reps=args.reps, only=args.only, cell=args.cell,
-                      extras=not args.only)
+    return run_levers(
+        epochs=args.epochs, reps=args.reps, only=args.only, cell=args.cell, extras=not args.only
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("sections", nargs="*", help="sections to run (default: all six)")
     parser.add_argument("--quick", action="store_true", help="3 epochs, 1 repetition: a smoke test")
     parser.add_argument("--reps", type=int, help="repetitions (default 3; quick 1)")
@@ -241,8 +266,10 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     results: dict = {"machine": machine(args.quick)}
     save("machine", results["machine"])
-    print(f"rnnstock benchmarks on {results['machine']['cpu']}, {os.cpu_count()} cores,"
-          f" load {results['machine']['load']}")
+    print(
+        f"rnnstock benchmarks on {results['machine']['cpu']}, {os.cpu_count()} cores,"
+        f" load {results['machine']['load']}"
+    )
     for name in sections:
         if name == "speed":
             results[name] = section_speed(args)
@@ -265,8 +292,10 @@ def main(argv: list[str] | None = None) -> int:
         save(levers_file(args) if name == "levers" else name, results[name])
     text = report.write(results)
     print(f"\n{text}")
-    print(f"Written to {common.RESULTS}/ in {time.perf_counter() - started:.0f} s;"
-          f" load now {loadavg()}")
+    print(
+        f"Written to {common.RESULTS}/ in {time.perf_counter() - started:.0f} s;"
+        f" load now {loadavg()}"
+    )
     return 0
 
 

@@ -57,7 +57,10 @@ def forward_flops_per_sample(
 def epoch_flops(model_spec, window: int, samples: int) -> int:
     """Training FLOPs of one epoch over ``samples`` windows (3 × forward)."""
     per_sample = forward_flops_per_sample(
-        model_spec.cell, tuple(model_spec.units), window, tuple(model_spec.dense),
+        model_spec.cell,
+        tuple(model_spec.units),
+        window,
+        tuple(model_spec.dense),
         model_spec.bidirectional,
     )
     return BACKWARD_FACTOR * samples * per_sample

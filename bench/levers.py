@@ -62,6 +62,7 @@ def train_variant(variant: Variant, epochs: int, csv: str = str(MASTERCARD_CSV))
     os.environ["TF_NUM_INTEROP_THREADS"] = str(variant.inter_threads or cores)
     keras = import_keras()
     import tensorflow as tf
+
     spec = get_preset(f"datacamp-{variant.cell.lower()}").spec
     windows = make_windows(read_price_csv(csv), spec.split)
     keras.utils.set_random_seed(spec.train.seed)
@@ -113,7 +114,9 @@ def train_variant(variant: Variant, epochs: int, csv: str = str(MASTERCARD_CSV))
         fit_args = {"x": data}
     else:
         fit_args = {
-            "x": windows.X_train, "y": windows.y_train, "batch_size": spec.train.batch_size,
+            "x": windows.X_train,
+            "y": windows.y_train,
+            "batch_size": spec.train.batch_size,
         }
     started = time.perf_counter()
     model.fit(**fit_args, epochs=epochs, callbacks=[callback], verbose=0)
@@ -136,8 +139,11 @@ def train_variant(variant: Variant, epochs: int, csv: str = str(MASTERCARD_CSV))
 BASE = Variant("rnnstock before (determinism on, no XLA)")
 # What rnnstock's training does besides the layer and XLA (rnnstock/training.py).
 TUNED = {
-    "determinism": False, "steps_per_execution": 8, "malloc_tuned": True,
-    "intra_threads": 1, "inter_threads": 1,
+    "determinism": False,
+    "steps_per_execution": 8,
+    "malloc_tuned": True,
+    "intra_threads": 1,
+    "inter_threads": 1,
 }
 VARIANTS = {
     "base": BASE,
@@ -166,32 +172,42 @@ VARIANTS = {
         "XLA, 8 steps/call, malloc kept, 1 thread (Keras' own layer)", jit_compile=True, **TUNED
     ),
     "xnnpack": Variant(
-        "XLA + XNNPACK, 8 steps/call, malloc kept, 1 thread", jit_compile=True,
-        env={"XLA_FLAGS": "--xla_cpu_use_xnnpack=true"}, **TUNED,
+        "XLA + XNNPACK, 8 steps/call, malloc kept, 1 thread",
+        jit_compile=True,
+        env={"XLA_FLAGS": "--xla_cpu_use_xnnpack=true"},
+        **TUNED,
     ),
-    "fused": Variant("fused layer (no XLA), 8 steps/call, malloc kept, 1 thread", fused=True,
-                     **TUNED),
+    "fused": Variant(
+        "fused layer (no XLA), 8 steps/call, malloc kept, 1 thread", fused=True, **TUNED
+    ),
     "fused-2t": Variant(
         "fused layer, 2 threads", fused=True, **{**TUNED, "intra_threads": 0, "inter_threads": 0}
     ),
     "fused-xla": Variant(
         "fused layer + XLA where it compiles (GRU), 8 steps/call, malloc kept, 1 thread"
-        " (rnnstock now)", fused=True,
-        jit_compile=True, **TUNED,
+        " (rnnstock now)",
+        fused=True,
+        jit_compile=True,
+        **TUNED,
     ),
     "rnnstock-spe32": Variant(
         "XLA, 32 steps/call", jit_compile=True, **{**TUNED, "steps_per_execution": 32}
     ),
     "rnnstock-fastmath": Variant(
-        "XLA + fast math", jit_compile=True,
-        env={"XLA_FLAGS": "--xla_cpu_enable_fast_math=true"}, **TUNED,
+        "XLA + fast math",
+        jit_compile=True,
+        env={"XLA_FLAGS": "--xla_cpu_enable_fast_math=true"},
+        **TUNED,
     ),
     "rnnstock-2t": Variant(
         "XLA but 2 threads", jit_compile=True, **{**TUNED, "intra_threads": 0, "inter_threads": 0}
     ),
     "xla-1t": Variant(
-        "jit_compile, determinism off, 1 thread", jit_compile=True, determinism=False,
-        intra_threads=1, inter_threads=1,
+        "jit_compile, determinism off, 1 thread",
+        jit_compile=True,
+        determinism=False,
+        intra_threads=1,
+        inter_threads=1,
     ),
 }
 
@@ -258,8 +274,7 @@ def summarise(rows: list[dict], names: list[str]) -> list[dict]:
     for name in names:
         mine = [r for r in rows if r["key"] == name]
         ratios = [
-            b["seconds_per_epoch"] / m["seconds_per_epoch"]
-            for b, m in zip(base, mine, strict=True)
+            b["seconds_per_epoch"] / m["seconds_per_epoch"] for b, m in zip(base, mine, strict=True)
         ]
         summary.append(
             {
@@ -279,13 +294,29 @@ def summarise(rows: list[dict], names: list[str]) -> list[dict]:
 
 
 DEFAULT_LEVERS = [
-    "base", "no-determinism", "xla", "unroll", "spe", "tf.data", "no-batch-hook",
-    "threads-1", "malloc", "bfc", "rnnstock", "rnnstock-2t", "fused", "fused-xla",
+    "base",
+    "no-determinism",
+    "xla",
+    "unroll",
+    "spe",
+    "tf.data",
+    "no-batch-hook",
+    "threads-1",
+    "malloc",
+    "bfc",
+    "rnnstock",
+    "rnnstock-2t",
+    "fused",
+    "fused-xla",
 ]
 
 
 def run_levers(
-    *, epochs: int, reps: int, only: list[str] | None = None, cell: str = "LSTM",
+    *,
+    epochs: int,
+    reps: int,
+    only: list[str] | None = None,
+    cell: str = "LSTM",
     extras: bool = True,
 ):
     """Every lever beside rnnstock's old defaults; with ``extras``, then one vs two
@@ -305,8 +336,15 @@ def run_levers(
         )
     parallel = parallel_levers(epochs=epochs, reps=reps) if extras else None
     early = early_stopping_lever(reps=1) if extras else None
-    return {"epochs": epochs, "reps": reps, "cell": cell, "runs": rows, "summary": summary,
-            "parallel": parallel, "early_stopping": early}
+    return {
+        "epochs": epochs,
+        "reps": reps,
+        "cell": cell,
+        "runs": rows,
+        "summary": summary,
+        "parallel": parallel,
+        "early_stopping": early,
+    }
 
 
 def _early_stopping_run(cell: str, patience: int | None) -> dict:
@@ -357,7 +395,8 @@ def parallel_levers(*, epochs: int, reps: int, variant: Variant | None = None) -
         f"sequential, {cores} threads each": {"parallel": False, "threads": 0},
         "parallel processes, 1 thread each": {"parallel": True, "threads": 1},
         f"parallel processes, {cores} threads each (oversubscribed)": {
-            "parallel": True, "threads": 0,
+            "parallel": True,
+            "threads": 0,
         },
     }
     seconds: dict[str, list[float]] = {name: [] for name in arms}
@@ -367,5 +406,8 @@ def parallel_levers(*, epochs: int, reps: int, variant: Variant | None = None) -
             took = both_models(variant, epochs, **arm)
             seconds[name].append(took)
             print(f"  rep {rep + 1} {name:<52} {took:.1f} s  load {load:.1f}", flush=True)
-    return {"variant": variant.name, "seconds": seconds,
-            "summary": {name: spread(values) for name, values in seconds.items()}}
+    return {
+        "variant": variant.name,
+        "seconds": seconds,
+        "summary": {name: spread(values) for name, values in seconds.items()},
+    }

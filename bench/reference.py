@@ -44,8 +44,8 @@ def load_dataset(path: str | Path = MASTERCARD_CSV) -> pd.DataFrame:
 
 
 def train_test_split(dataset: pd.DataFrame, tstart: int = TSTART, tend: int = TEND):
-    train = dataset.loc[f"{tstart}":f"{tend}", "High"].values
-    test = dataset.loc[f"{tend + 1}":, "High"].values
+    train = dataset.loc[f"{tstart}" : f"{tend}", "High"].values
+    test = dataset.loc[f"{tend + 1}" :, "High"].values
     return train, test
 
 
@@ -117,7 +117,9 @@ class ReferenceRun:
 
 
 def run_reference(
-    cell: str = "LSTM", epochs: int = EPOCHS, path: str | Path = MASTERCARD_CSV,
+    cell: str = "LSTM",
+    epochs: int = EPOCHS,
+    path: str | Path = MASTERCARD_CSV,
     seed: int = SEED,
 ) -> ReferenceRun:
     """Train the tutorial's model once and score it on the 2021 test days."""
@@ -150,7 +152,11 @@ def run_reference(
 
     fit_started = time.perf_counter()
     model.fit(
-        data.X_train, data.y_train, epochs=epochs, batch_size=BATCH_SIZE, verbose=0,
+        data.X_train,
+        data.y_train,
+        epochs=epochs,
+        batch_size=BATCH_SIZE,
+        verbose=0,
         callbacks=[EpochTimer()],
     )
     fit_seconds = time.perf_counter() - fit_started

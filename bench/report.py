@@ -36,7 +36,10 @@ def _summary(get) -> list[str]:
     """The targets of issue 6, each beside its measured figure."""
     rows = []
     speed, comparison, startup, memory = (
-        get("speed"), get("comparison"), get("startup"), get("memory")
+        get("speed"),
+        get("comparison"),
+        get("startup"),
+        get("memory"),
     )
     if speed:
         for cell, row in speed["summary"].items():
@@ -58,12 +61,18 @@ def _summary(get) -> list[str]:
         )
     if startup and startup.get("runs"):
         first = min(r["first_chart_s"] for r in startup["runs"])
-        tf_loaded = any(r["tensorflow_after_data_page"] or r["tensorflow_after_train_page"]
-                        for r in startup["runs"])
-        rows.append(f"| first chart after `streamlit run` | ≤ 3 s | {first:.1f} s (best run)"
-                    f" | {_mark(first <= TARGETS['first_chart_s'])} |")
-        rows.append(f"| TensorFlow in the server before a training | never |"
-                    f" {'loaded' if tf_loaded else 'not loaded'} | {_mark(not tf_loaded)} |")
+        tf_loaded = any(
+            r["tensorflow_after_data_page"] or r["tensorflow_after_train_page"]
+            for r in startup["runs"]
+        )
+        rows.append(
+            f"| first chart after `streamlit run` | ≤ 3 s | {first:.1f} s (best run)"
+            f" | {_mark(first <= TARGETS['first_chart_s'])} |"
+        )
+        rows.append(
+            f"| TensorFlow in the server before a training | never |"
+            f" {'loaded' if tf_loaded else 'not loaded'} | {_mark(not tf_loaded)} |"
+        )
     if memory:
         peak = memory["peak_sampled"]["tree_pss_mb"]
         growth = memory["growth_mb_per_training_second_half"].get("tree_pss_mb", 0.0)
@@ -74,8 +83,14 @@ def _summary(get) -> list[str]:
         )
     if not rows:
         return []
-    return ["## Against the targets", "", "| target | wanted | measured | |",
-            "|---|---|---|---|", *rows, ""]
+    return [
+        "## Against the targets",
+        "",
+        "| target | wanted | measured | |",
+        "|---|---|---|---|",
+        *rows,
+        "",
+    ]
 
 
 def build(results: dict | None = None) -> str:
@@ -88,8 +103,12 @@ def build(results: dict | None = None) -> str:
         lines += [
             f"Written {time.strftime('%Y-%m-%d %H:%M')} on {meta['cpu']} ({meta['cores']} cores),"
             f" TensorFlow {meta['tensorflow']}, Keras {meta['keras']}."
-            + (" The last run was a **quick run** (few epochs, one repetition); sections"
-               " marked so are a smoke test, not the figures." if meta.get("quick") else ""),
+            + (
+                " The last run was a **quick run** (few epochs, one repetition); sections"
+                " marked so are a smoke test, not the figures."
+                if meta.get("quick")
+                else ""
+            ),
             "Load average before/after each measurement is in the JSON files; ± is the"
             " half-range across repetitions (run-to-run noise).",
             "",
@@ -169,20 +188,25 @@ def build(results: dict | None = None) -> str:
             "| figure | value | target |",
             "|---|---|---|",
             "| server answers /_stcore/health | "
-            + ", ".join(f"{r['server_answers_s']:.1f}" for r in runs) + " s | |",
+            + ", ".join(f"{r['server_answers_s']:.1f}" for r in runs)
+            + " s | |",
             "| Data page title shown (the script's imports done) | "
-            + ", ".join(f"{r.get('data_title_s', float('nan')):.1f}" for r in runs) + " s | |",
+            + ", ".join(f"{r.get('data_title_s', float('nan')):.1f}" for r in runs)
+            + " s | |",
             "| Data page chart drawn, from `streamlit run` | "
             + ", ".join(f"{v:.1f}" for v in first)
             + f" s | ≤ 3 s {_mark(min(first) <= TARGETS['first_chart_s'])} |",
             "| Train page usable (Train button), from `streamlit run` | "
-            + ", ".join(f"{v:.1f}" for v in train) + " s | |",
+            + ", ".join(f"{v:.1f}" for v in train)
+            + " s | |",
             "| Train page after navigating to /train | "
-            + ", ".join(f"{r['train_page_after_navigation_s']:.1f}" for r in runs) + " s | |",
+            + ", ".join(f"{r['train_page_after_navigation_s']:.1f}" for r in runs)
+            + " s | |",
             f"| TensorFlow in the server (/proc/PID/maps) after both pages | "
             f"{'yes' if tf_loaded else 'no'} | no {_mark(not tf_loaded)} |",
             "| server RSS after the Train page | "
-            + ", ".join(f"{r['server_rss_mb_after_train_page']:.0f}" for r in runs) + " MB | |",
+            + ", ".join(f"{r['server_rss_mb_after_train_page']:.0f}" for r in runs)
+            + " MB | |",
         ]
         imports = startup.get("imports")
         if imports:
@@ -221,8 +245,11 @@ def build(results: dict | None = None) -> str:
     if repro:
         lines += [
             "## 5. Reproduction table"
-            + (" (quick: 1 epoch, batch ≥ 32; not the tutorials' figures)" if repro["quick"]
-               else ""),
+            + (
+                " (quick: 1 epoch, batch ≥ 32; not the tutorials' figures)"
+                if repro["quick"]
+                else ""
+            ),
             "",
             "| preset | data used | published RMSE | ours | persistence | epochs | seconds |",
             "|---|---|---|---|---|---|---|",
@@ -288,9 +315,12 @@ def build(results: dict | None = None) -> str:
             "",
         ]
         if levers.get("early_stopping"):
-            lines += ["Early stopping (10 % held out, patience 5) on the 50-epoch presets:", "",
-                      "| model | early stopping | epochs run | fit seconds | RMSE |",
-                      "|---|---|---|---|---|"]
+            lines += [
+                "Early stopping (10 % held out, patience 5) on the 50-epoch presets:",
+                "",
+                "| model | early stopping | epochs run | fit seconds | RMSE |",
+                "|---|---|---|---|---|",
+            ]
             for row in levers["early_stopping"]:
                 stopping = f"patience {row['patience']}" if row["patience"] else "off"
                 lines.append(

@@ -119,6 +119,7 @@ def reference_comparison(epochs: int, csv: str = str(MASTERCARD_CSV)) -> dict:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     import keras  # noqa: F401  a notebook has imported TensorFlow before it trains; not counted
+
     started = time.perf_counter()
     runs = [run_reference(cell, epochs, csv) for cell in CELLS]
     return {
@@ -167,9 +168,7 @@ def pipeline_comparison(epochs: int, csv: str = str(MASTERCARD_CSV)) -> dict:
             "workers": manager.workers,
             "rmse": {job.label: job.result.rmse for job in jobs},
             "fit_seconds": {job.label: job.result.timings["fit"] for job in jobs},
-            "seconds_per_epoch": {
-                job.label: job.result.history.seconds_per_epoch for job in jobs
-            },
+            "seconds_per_epoch": {job.label: job.result.history.seconds_per_epoch for job in jobs},
             "worker_start_s": worker_start,
         }
     finally:
@@ -206,10 +205,12 @@ def time_to_comparison(*, epochs: int, reps: int, csv: str = str(MASTERCARD_CSV)
         "rnnstock_seconds": spread(ours),
         "rnnstock_warm_seconds": spread([r["warm_seconds"] for r in runs if "warm_seconds" in r]),
         "fraction_of_reference": spread([b / a for a, b in zip(ref, ours, strict=True)]),
-        "warm_fraction_of_reference": spread([
-            r["warm_seconds"] / a
-            for a, r in zip(ref, [r for r in runs if r["who"] == "rnnstock"], strict=True)
-        ]),
+        "warm_fraction_of_reference": spread(
+            [
+                r["warm_seconds"] / a
+                for a, r in zip(ref, [r for r in runs if r["who"] == "rnnstock"], strict=True)
+            ]
+        ),
     }
 
 

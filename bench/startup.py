@@ -26,8 +26,13 @@ CHROMIUM = os.environ.get("RNNSTOCK_CHROMIUM", "/usr/bin/chromium")
 # The flags that work on these machines: as root (no sandbox), no GPU, and no
 # connections of Chromium's own, which a closed network refuses many at a time.
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 # A Plotly chart with its data and a drawn line, not just an empty frame.
 CHART_DRAWN_JS = """
@@ -42,9 +47,19 @@ TRAIN_BUTTON = '[data-testid="stFormSubmitButton"] button'
 def streamlit_command(port: int) -> list[str]:
     """`streamlit run app.py`, headless, on ``port`` of the loopback interface only."""
     return [
-        sys.executable, "-m", "streamlit", "run", "app.py",
-        "--server.headless", "true", "--server.port", str(port),
-        "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "app.py",
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--browser.gatherUsageStats",
+        "false",
     ]
 
 
@@ -100,23 +115,25 @@ def measure_startup(timeout: float = 90.0) -> dict:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     cache = tempfile.mkdtemp(prefix="rnnstock-bench-cache-")
-    env = dict(os.environ, RNNSTOCK_CACHE_DIR=cache, TF_CPP_MIN_LOG_LEVEL="3",
-               PYTHONUNBUFFERED="1")
+    env = dict(os.environ, RNNSTOCK_CACHE_DIR=cache, TF_CPP_MIN_LOG_LEVEL="3", PYTHONUNBUFFERED="1")
     command = streamlit_command(port)
     figures: dict = {"load_before": list(os.getloadavg())}
     with sync_playwright() as playwright, tempfile.TemporaryFile() as log:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 800})
         started = time.perf_counter()
-        process = subprocess.Popen(command, cwd=REPO, env=env, stdout=log,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
         try:
             deadline = started + timeout
             while not answers(f"{url}/_stcore/health"):
                 if process.poll() is not None or time.perf_counter() > deadline:
                     log.seek(0)
-                    raise RuntimeError("streamlit run did not start:\n"
-                                       + log.read().decode(errors="replace")[-2000:])
+                    raise RuntimeError(
+                        "streamlit run did not start:\n"
+                        + log.read().decode(errors="replace")[-2000:]
+                    )
                 time.sleep(0.05)
             figures["server_answers_s"] = time.perf_counter() - started
             page.goto(url)
@@ -154,15 +171,18 @@ def server_import_time() -> dict:
     )
     started = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", code], cwd=REPO, capture_output=True,
-        text=True, check=False,
+        [sys.executable, "-X", "importtime", "-c", code],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     seconds = time.perf_counter() - started
     top = []
     for line in done.stderr.splitlines():
         if not line.startswith("import time:") or "|" not in line:
             continue
-        parts = [p.strip() for p in line[len("import time:"):].split("|")]
+        parts = [p.strip() for p in line[len("import time:") :].split("|")]
         if len(parts) == 3 and parts[1].isdigit() and not parts[2].startswith(" "):
             top.append((int(parts[1]), parts[2]))
     top.sort(reverse=True)

@@ -45,12 +45,15 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
     model.add_argument("--units", help="units per recurrent layer, e.g. 125 or 50,50")
     model.add_argument("--dropout", type=float, help="dropout after each recurrent layer")
     model.add_argument(
-        "--bidirectional", action=argparse.BooleanOptionalAction, default=None,
+        "--bidirectional",
+        action=argparse.BooleanOptionalAction,
+        default=None,
         help="read each window both ways",
     )
     model.add_argument("--dense", help="hidden Dense sizes before the output, e.g. 25")
     model.add_argument(
-        "--activation", choices=("tanh", "relu", "sigmoid", "linear"),
+        "--activation",
+        choices=("tanh", "relu", "sigmoid", "linear"),
         help="activation inside the recurrent cells (default tanh)",
     )
 
@@ -110,18 +113,33 @@ def spec_from_args(args: argparse.Namespace) -> ExperimentSpec:
         )
 
     split_changes = _given(
-        args, target="target", window="window", train_start="train_start",
-        train_end="train_end", test_end="test_end", train_fraction="train_fraction",
+        args,
+        target="target",
+        window="window",
+        train_start="train_start",
+        train_end="train_end",
+        test_end="test_end",
+        train_fraction="train_fraction",
     )
     if args.train_fraction is not None and args.train_end is None:
         split_changes.update(train_end=None, train_start=None, test_end=None)
     model_changes = _given(
-        args, cell="cell", units="units", dropout="dropout", bidirectional="bidirectional",
-        dense="dense", activation="activation",
+        args,
+        cell="cell",
+        units="units",
+        dropout="dropout",
+        bidirectional="bidirectional",
+        dense="dense",
+        activation="activation",
     )
     train_changes = _given(
-        args, optimizer="optimizer", learning_rate="learning_rate", epochs="epochs",
-        batch_size="batch_size", seed="seed", validation_fraction="validation_fraction",
+        args,
+        optimizer="optimizer",
+        learning_rate="learning_rate",
+        epochs="epochs",
+        batch_size="batch_size",
+        seed="seed",
+        validation_fraction="validation_fraction",
         patience="patience",
     )
     return ExperimentSpec(
@@ -133,8 +151,11 @@ def spec_from_args(args: argparse.Namespace) -> ExperimentSpec:
 
 
 def _given(args: argparse.Namespace, **names: str) -> dict:
-    return {field: getattr(args, flag) for field, flag in names.items()
-            if getattr(args, flag) is not None}
+    return {
+        field: getattr(args, flag)
+        for field, flag in names.items()
+        if getattr(args, flag) is not None
+    }
 
 
 def _progress(total: int, quiet: bool):
@@ -184,8 +205,11 @@ def command_run(args: argparse.Namespace) -> int:
     print(
         f"Model: {spec.model.describe()}, {result.parameters:,} parameters;"
         f" {result.history.epochs_run} epochs, {result.history.seconds_per_epoch:.2f} s/epoch"
-        + (f" (early stop, best epoch {result.history.best_epoch})"
-           if result.history.stopped_early else "")
+        + (
+            f" (early stop, best epoch {result.history.best_epoch})"
+            if result.history.stopped_early
+            else ""
+        )
     )
     table = result.scores.table()
     print("\n" + table.to_string(float_format=lambda v: f"{v:,.2f}"))

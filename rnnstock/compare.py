@@ -153,9 +153,7 @@ class Comparison:
                 f'"Tomorrow = today" (RMSE {persistence:.2f}) beat every model, {best} included.'
             )
         elif len(beaten) == len(order):
-            sentences.append(
-                f'Every model beat "tomorrow = today" (RMSE {persistence:.2f}).'
-            )
+            sentences.append(f'Every model beat "tomorrow = today" (RMSE {persistence:.2f}).')
         else:
             sentences.append(
                 f'Only {", ".join(beaten)} beat "tomorrow = today" (RMSE {persistence:.2f});'

@@ -119,12 +119,12 @@ class Scores:
         difference = self.persistence.rmse - self.model.rmse
         if self.skill > 0:
             return (
-                f"The model beat \"tomorrow = today\": its RMSE is {self.model.rmse:.2f},"
+                f'The model beat "tomorrow = today": its RMSE is {self.model.rmse:.2f},'
                 f" {difference:.2f} lower than persistence's {self.persistence.rmse:.2f}"
                 f" ({self.skill:.0%} skill)."
             )
         return (
-            f"The model did not beat \"tomorrow = today\": its RMSE is {self.model.rmse:.2f},"
+            f'The model did not beat "tomorrow = today": its RMSE is {self.model.rmse:.2f},'
             f" {-difference:.2f} higher than persistence's {self.persistence.rmse:.2f}"
             f" ({self.skill:.0%} skill)."
         )

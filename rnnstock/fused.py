@@ -137,8 +137,12 @@ def _fused_classes() -> dict[str, type]:
             h0 = initial_state[0] if isinstance(initial_state, list | tuple) else initial_state
             bias = cell.bias.value  # (2, 3 units): input bias, recurrent bias
             h = gru_sequence(
-                time_major(self, sequences), h0, cell.kernel.value,
-                cell.recurrent_kernel.value, bias[0], bias[1],
+                time_major(self, sequences),
+                h0,
+                cell.kernel.value,
+                cell.recurrent_kernel.value,
+                bias[0],
+                bias[1],
             )
             last, outputs = keras_outputs(self, h)
             return last, outputs, [last]
@@ -172,8 +176,15 @@ def gru_sequence(x, h0, kernel, recurrent_kernel, input_bias, recurrent_bias):
             r = tf.sigmoid(xr + hr)
             candidate = tf.tanh(xh + r * hh)
             h = z * h + (1.0 - z) * candidate
-            return (t + 1, h, states.write(t, h), zs.write(t, z), rs.write(t, r),
-                    candidates.write(t, candidate), h_sides.write(t, hh))
+            return (
+                t + 1,
+                h,
+                states.write(t, h),
+                zs.write(t, z),
+                rs.write(t, r),
+                candidates.write(t, candidate),
+                h_sides.write(t, hh),
+            )
 
         def stack():
             return tf.TensorArray(x.dtype, size=steps)
@@ -205,16 +216,24 @@ def gru_sequence(x, h0, kernel, recurrent_kernel, input_bias, recurrent_bias):
             rows = steps * tf.shape(x)[1]
             # The weights' gradients: one product over every step and sample.
             d_recurrent = tf.matmul(
-                tf.reshape(previous, (rows, units)), tf.reshape(d_h_side, (rows, 3 * units)),
+                tf.reshape(previous, (rows, units)),
+                tf.reshape(d_h_side, (rows, 3 * units)),
                 transpose_a=True,
             )
             d_kernel = tf.matmul(
-                tf.reshape(x, (rows, -1)), tf.reshape(d_x_side, (rows, 3 * units)),
+                tf.reshape(x, (rows, -1)),
+                tf.reshape(d_x_side, (rows, 3 * units)),
                 transpose_a=True,
             )
             d_x = tf.einsum("tbj,ij->tbi", d_x_side, kernel)
-            return (d_x, d_h0, d_kernel, d_recurrent, tf.reduce_sum(d_x_side, axis=(0, 1)),
-                    tf.reduce_sum(d_h_side, axis=(0, 1)))
+            return (
+                d_x,
+                d_h0,
+                d_kernel,
+                d_recurrent,
+                tf.reduce_sum(d_x_side, axis=(0, 1)),
+                tf.reduce_sum(d_h_side, axis=(0, 1)),
+            )
 
         return states, backward
 

@@ -38,26 +38,30 @@ class Shape:
 
 SHAPES: tuple[Shape, ...] = (
     Shape(
-        "One-to-one", "x → y",
+        "One-to-one",
+        "x → y",
         "Today's price in, tomorrow's out: an ordinary network, nothing recurrent.",
         "Dense layers only.",
         "Not a recurrent model; the persistence baseline is the simplest one-to-one rule.",
     ),
     Shape(
-        "One-to-many", "x → y₁ y₂ y₃ …",
+        "One-to-many",
+        "x → y₁ y₂ y₃ …",
         "One input, a sequence out: an image in, a caption out.",
         "Feed each output back in as the next input.",
         "The Forecast page does this with a trained model: each predicted day becomes"
         " the input for the next.",
     ),
     Shape(
-        "Many-to-one", "x₁ … xₜ → y",
+        "Many-to-one",
+        "x₁ … xₜ → y",
         "A sequence in, one value out: a window of past prices in, the next day's price out.",
         "`return_sequences=False`: only the last step's state goes on.",
         "**This app's model.** Every prediction reads one window of past days.",
     ),
     Shape(
-        "Many-to-many", "x₁ … xₜ → y₁ … yₜ",
+        "Many-to-many",
+        "x₁ … xₜ → y₁ … yₜ",
         "A sequence in, a sequence out: translation, or a label for every day.",
         "`return_sequences=True`: every step's state goes on.",
         "Inside a stacked model: every recurrent layer but the last hands its whole"
@@ -171,29 +175,45 @@ def layer_rows(spec: ModelSpec, window: int) -> list[dict[str, object]]:
         name = f"{spec.cell}({units})"
         if spec.bidirectional:
             name, formula = f"Bidirectional {name}", f"2 × {formula}"
-        rows.append({
-            "layer": name,
-            "type": "Bidirectional" if spec.bidirectional else spec.cell,
-            "inputs per step (m)": inputs,
-            "units (n)": units,
-            "returns": "the last step" if last else "every step",
-            "output shape": shape,
-            "formula": formula,
-            "parameters": directions * cell_parameters(spec.cell, inputs, units),
-        })
+        rows.append(
+            {
+                "layer": name,
+                "type": "Bidirectional" if spec.bidirectional else spec.cell,
+                "inputs per step (m)": inputs,
+                "units (n)": units,
+                "returns": "the last step" if last else "every step",
+                "output shape": shape,
+                "formula": formula,
+                "parameters": directions * cell_parameters(spec.cell, inputs, units),
+            }
+        )
         if spec.dropout:
-            rows.append({
-                "layer": f"Dropout({spec.dropout:g})", "type": "Dropout",
-                "inputs per step (m)": None, "units (n)": None, "returns": "",
-                "output shape": shape, "formula": "no weights", "parameters": 0,
-            })
+            rows.append(
+                {
+                    "layer": f"Dropout({spec.dropout:g})",
+                    "type": "Dropout",
+                    "inputs per step (m)": None,
+                    "units (n)": None,
+                    "returns": "",
+                    "output shape": shape,
+                    "formula": "no weights",
+                    "parameters": 0,
+                }
+            )
         inputs = width
     for size, name in [*((s, f"Dense({s})") for s in spec.dense), (1, "Dense(1), the price")]:
-        rows.append({
-            "layer": name, "type": "Dense", "inputs per step (m)": inputs, "units (n)": size,
-            "returns": "", "output shape": _shape(None, size),
-            "formula": f"{inputs} × {size} + {size}", "parameters": inputs * size + size,
-        })
+        rows.append(
+            {
+                "layer": name,
+                "type": "Dense",
+                "inputs per step (m)": inputs,
+                "units (n)": size,
+                "returns": "",
+                "output shape": _shape(None, size),
+                "formula": f"{inputs} × {size} + {size}",
+                "parameters": inputs * size + size,
+            }
+        )
         inputs = size
     return rows
 
@@ -238,8 +258,15 @@ def check_against_keras(spec: ModelSpec, window: int) -> KerasCheck:
         variant = spec.replace(cell=cell)
         model = build_model(variant, window)
         formula, keras_count = parameter_count(variant), int(model.count_params())
-        cells.append({"cell": cell, "model": variant.describe(), "formula": formula,
-                      "Keras": keras_count, "match": formula == keras_count})
+        cells.append(
+            {
+                "cell": cell,
+                "model": variant.describe(),
+                "formula": formula,
+                "Keras": keras_count,
+                "match": formula == keras_count,
+            }
+        )
         if cell == spec.cell:
             reported = summary_rows(model)
             mine = layer_rows(spec, window)
@@ -247,13 +274,15 @@ def check_against_keras(spec: ModelSpec, window: int) -> KerasCheck:
                 raise RuntimeError(  # the hand-made layer list no longer follows build_model
                     f"Keras built {len(reported)} layers, the formula expects {len(mine)}."
                 )
-            layers = pd.DataFrame({
-                "layer": [row["layer"] for row in mine],
-                "Keras layer": [row["layer"] for row in reported],
-                "output shape": [row["output shape"] for row in reported],
-                "formula": [row["parameters"] for row in mine],
-                "Keras": [row["parameters"] for row in reported],
-            })
+            layers = pd.DataFrame(
+                {
+                    "layer": [row["layer"] for row in mine],
+                    "Keras layer": [row["layer"] for row in reported],
+                    "output shape": [row["output shape"] for row in reported],
+                    "formula": [row["parameters"] for row in mine],
+                    "Keras": [row["parameters"] for row in reported],
+                }
+            )
             layers["match"] = (layers["formula"] == layers["Keras"]) & (
                 layers["output shape"] == [row["output shape"] for row in mine]
             )

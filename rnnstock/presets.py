@@ -27,7 +27,7 @@ class Preset:
 _DATACAMP_NOTES = (
     "Same data, split, scaling and windows as the tutorial: the scaler is fit on 2016–2020"
     " only and each 2021 day is predicted from the 60 days before it.",
-    "The tutorial shows no baseline. Here its RMSE stands beside \"tomorrow = today\","
+    'The tutorial shows no baseline. Here its RMSE stands beside "tomorrow = today",'
     " which scores 5.28 on the same days and is hard to beat.",
     "Keras 3 and a different machine give different random draws than the tutorial's"
     " TensorFlow 2 run, so expect the RMSE to differ by about a dollar.",
@@ -55,7 +55,10 @@ def _datacamp(cell: str, *, published_rmse: float, parameters: int) -> Preset:
         spec=ExperimentSpec(
             data=DataSpec("ticker", "MA", start="2006-05-25", end="2021-10-11"),
             split=SplitSpec(
-                target="High", window=60, train_start="2016", train_end="2020",
+                target="High",
+                window=60,
+                train_start="2016",
+                train_end="2020",
                 train_fraction=None,
             ),
             model=ModelSpec(cell=cell, units=(125,)),
@@ -128,8 +131,12 @@ PRESETS: dict[str, Preset] = {
             spec=ExperimentSpec(
                 data=DataSpec("ticker", "GOOG", start="2012-01-01", end="2017-12-31"),
                 split=SplitSpec(
-                    target="Open", window=60, train_start="2012", train_end="2016",
-                    test_end="2017", train_fraction=None,
+                    target="Open",
+                    window=60,
+                    train_start="2012",
+                    train_end="2016",
+                    test_end="2017",
+                    train_fraction=None,
                 ),
                 model=ModelSpec(cell="LSTM", units=(50, 50, 50, 50), dropout=0.2),
                 train=TrainSpec(optimizer="adam", epochs=100, batch_size=32, seed=42),

@@ -112,8 +112,9 @@ SPLIT_FIELDS = (
 def _training_fields(prefix: str) -> tuple[Field, ...]:
     return (
         Field(f"{prefix}units", "units", _sizes, _compact),
-        Field(f"{prefix}dense", "dense", lambda text: _sizes(text) if text.strip() else "",
-              _compact),
+        Field(
+            f"{prefix}dense", "dense", lambda text: _sizes(text) if text.strip() else "", _compact
+        ),
         Field(f"{prefix}dropout", "dropout", _number(float, 0.0, 0.8)),
         Field(f"{prefix}bidirectional", "bidi", **_FLAG),
         Field(f"{prefix}optimizer", "opt", _choice(OPTIMIZERS)),
@@ -126,7 +127,8 @@ def _training_fields(prefix: str) -> tuple[Field, ...]:
 
 PAGE_FIELDS: dict[str, tuple[Field, ...]] = {
     "train": (
-        *DATA_FIELDS, *SPLIT_FIELDS,
+        *DATA_FIELDS,
+        *SPLIT_FIELDS,
         Field("cell", "cell", _choice(CELLS)),
         *_training_fields(""),
         Field("early_stopping", "es", **_FLAG),
@@ -134,7 +136,8 @@ PAGE_FIELDS: dict[str, tuple[Field, ...]] = {
         Field("patience", "patience", _number(int, 1, 100)),
     ),
     "compare": (
-        *DATA_FIELDS, *SPLIT_FIELDS,
+        *DATA_FIELDS,
+        *SPLIT_FIELDS,
         Field("cmp_cells", "cells", _choices(CELLS), lambda cells: ",".join(cells)),
         *_training_fields("cmp_"),
         Field("cmp_repeats", "repeats", _number(int, 1, 5)),
@@ -160,9 +163,10 @@ def to_params(page: str, state: Mapping[str, Any]) -> dict[str, str]:
 
 
 def _used_by_source(field: Field, source: str) -> bool:
-    return field.key == "data_source" or {
-        "sample": "sample_name", "ticker": "ticker", "csv": "expected_csv"
-    }[source] == field.key
+    return (
+        field.key == "data_source"
+        or {"sample": "sample_name", "ticker": "ticker", "csv": "expected_csv"}[source] == field.key
+    )
 
 
 def from_params(page: str, params: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:

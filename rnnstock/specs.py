@@ -255,9 +255,7 @@ class TrainSpec(_Spec):
     def __post_init__(self) -> None:
         optimizer = str(self.optimizer).strip().lower()
         if optimizer not in OPTIMIZERS:
-            raise ValueError(
-                f"The optimizer '{self.optimizer}' is not one of: RMSprop, Adam, SGD."
-            )
+            raise ValueError(f"The optimizer '{self.optimizer}' is not one of: RMSprop, Adam, SGD.")
         object.__setattr__(self, "optimizer", optimizer)
         if self.learning_rate is not None:
             rate = float(self.learning_rate)
@@ -275,9 +273,7 @@ class TrainSpec(_Spec):
         object.__setattr__(self, "seed", _whole_number(self.seed, "The seed"))
         validation = float(self.validation_fraction)
         if not 0.0 <= validation <= 0.5:
-            raise ValueError(
-                f"The validation fraction {validation:g} must be between 0 and 0.5."
-            )
+            raise ValueError(f"The validation fraction {validation:g} must be between 0 and 0.5.")
         object.__setattr__(self, "validation_fraction", validation)
         if self.patience is not None:
             patience = _whole_number(self.patience, "The early-stopping patience")
@@ -330,8 +326,12 @@ class ExperimentSpec(_Spec):
 
     def describe(self) -> str:
         return "; ".join(
-            (self.data.describe(), self.split.describe(), self.model.describe(),
-             self.train.describe())
+            (
+                self.data.describe(),
+                self.split.describe(),
+                self.model.describe(),
+                self.train.describe(),
+            )
         )
 
 

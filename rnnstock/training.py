@@ -184,11 +184,16 @@ def _progress_callback(history: TrainingHistory, epochs: int, on_epoch, should_s
 
 
 def compile_model(
-    model: keras.Model, spec: TrainSpec, *, jit_compile: bool = False,
+    model: keras.Model,
+    spec: TrainSpec,
+    *,
+    jit_compile: bool = False,
     steps_per_execution: int = 1,
 ) -> None:
     model.compile(
-        optimizer=make_optimizer(spec), loss="mse", jit_compile=jit_compile,
+        optimizer=make_optimizer(spec),
+        loss="mse",
+        jit_compile=jit_compile,
         steps_per_execution=steps_per_execution,
     )
 

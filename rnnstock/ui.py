@@ -74,7 +74,9 @@ def data_sidebar() -> LoadedData:
     )
     if source == "sample":
         name = st.sidebar.selectbox(
-            "Offline sample", list(samples), key="sample_name",
+            "Offline sample",
+            list(samples),
+            key="sample_name",
             format_func=lambda key: samples[key].label,
         )
         spec, title = DataSpec("sample", name), samples[name].title
@@ -84,7 +86,9 @@ def data_sidebar() -> LoadedData:
             return _failed(spec, title, str(error))
     elif source == "ticker":
         ticker = st.sidebar.text_input(
-            "Ticker symbol", key="ticker", placeholder="e.g. AAPL, MA, ^GSPC",
+            "Ticker symbol",
+            key="ticker",
+            placeholder="e.g. AAPL, MA, ^GSPC",
             help="Any Yahoo Finance symbol. Downloaded once a day and saved for offline use.",
         ).strip()
         if not ticker:
@@ -103,7 +107,9 @@ def data_sidebar() -> LoadedData:
             return _failed(spec, title, str(error), retry=True)
     else:
         upload = st.sidebar.file_uploader(
-            "CSV file of daily prices", type=["csv", "txt", "gz"], key="csv_upload",
+            "CSV file of daily prices",
+            type=["csv", "txt", "gz"],
+            key="csv_upload",
             help="A Date column and at least one of Open, High, Low, Close, Adj Close."
             " Yahoo and Kaggle exports work as they are.",
         )
@@ -111,7 +117,8 @@ def data_sidebar() -> LoadedData:
         if upload is None:
             st.sidebar.info(
                 f"Upload **{expected}** to run the experiment of the link you opened."
-                if expected else "Upload a CSV with a Date column and prices."
+                if expected
+                else "Upload a CSV with a Date column and prices."
             )
             return LoadedData(DataSpec("sample", "msft"), "", None)
         st.session_state["expected_csv"] = upload.name  # so a shared link names the file
@@ -125,8 +132,7 @@ def data_sidebar() -> LoadedData:
     if notice:
         st.sidebar.warning(notice)
     st.sidebar.caption(
-        f"{len(prices):,} trading days, {prices.index[0]:%Y-%m-%d} to"
-        f" {prices.index[-1]:%Y-%m-%d}"
+        f"{len(prices):,} trading days, {prices.index[0]:%Y-%m-%d} to {prices.index[-1]:%Y-%m-%d}"
     )
     return LoadedData(spec, title, prices)
 
@@ -138,8 +144,12 @@ def _failed(spec: DataSpec, title: str, message: str, *, retry: bool = False) ->
     """The page shows the whole message (require_prices); the sidebar says where to look."""
     st.sidebar.error(f"{title} could not be loaded: the page says why.", icon=":material/error:")
     if retry:
-        st.sidebar.button("Try again", key="retry_ticker", on_click=_forget_ticker_failure,
-                          icon=":material/refresh:")
+        st.sidebar.button(
+            "Try again",
+            key="retry_ticker",
+            on_click=_forget_ticker_failure,
+            icon=":material/refresh:",
+        )
     return LoadedData(spec, title, None, error=message)
 
 
@@ -157,8 +167,12 @@ def require_prices(data: LoadedData) -> pd.DataFrame:
         return data.prices
     if data.error:
         st.error(data.error)
-        st.button("Use the offline sample instead", on_click=_use_sample, type="primary",
-                  icon=":material/cloud_off:")
+        st.button(
+            "Use the offline sample instead",
+            on_click=_use_sample,
+            type="primary",
+            icon=":material/cloud_off:",
+        )
     else:
         st.info("Choose data in the sidebar: an offline sample works without a network.")
     st.stop()
@@ -186,8 +200,11 @@ def reflect_in_url(page: str) -> None:
     """Put the page's current settings in the address bar, ready to be copied."""
     problems = st.session_state.pop("url_problems", None)
     if problems:
-        st.warning("Some settings in the link could not be used and were skipped: "
-                   + "; ".join(problems) + ".")
+        st.warning(
+            "Some settings in the link could not be used and were skipped: "
+            + "; ".join(problems)
+            + "."
+        )
     params = to_params(page, st.session_state)
     if params != st.query_params.to_dict():
         st.query_params.from_dict(params)
@@ -223,14 +240,15 @@ def split_mode_control(container=st) -> str:
     """By share or by date. Inside a form a change would only show after submitting,
     so the Train page draws this above its form."""
     return container.radio(
-        "Split", ["fraction", "dates"], **kept("split_mode"), horizontal=True,
+        "Split",
+        ["fraction", "dates"],
+        **kept("split_mode"),
+        horizontal=True,
         format_func={"fraction": "By share", "dates": "By date"}.get,
     )
 
 
-def split_controls(
-    data: LoadedData, *, container=st, mode: str | None = None
-) -> SplitSpec | None:
+def split_controls(data: LoadedData, *, container=st, mode: str | None = None) -> SplitSpec | None:
     """Target, window and split widgets; returns the spec or shows why it is invalid.
 
     ``mode`` is the split mode when it was chosen outside (above a form).
@@ -243,7 +261,10 @@ def split_controls(
     target = left.selectbox("Predict", targets, **kept("target"))
     st.session_state.setdefault("window", 60)
     window = middle.number_input(
-        "Window (days of history per prediction)", min_value=2, max_value=500, step=1,
+        "Window (days of history per prediction)",
+        min_value=2,
+        max_value=500,
+        step=1,
         **kept("window"),
     )
     if mode is None:
@@ -252,7 +273,10 @@ def split_controls(
         if mode == "fraction":
             st.session_state.setdefault("train_fraction", 0.8)
             share = container.slider(
-                "Share of days used for training", 0.5, 0.95, step=0.01,
+                "Share of days used for training",
+                0.5,
+                0.95,
+                step=0.01,
                 **kept("train_fraction"),
             )
             split = SplitSpec(target=target, window=int(window), train_fraction=share)
@@ -263,8 +287,11 @@ def split_controls(
                 "Train until (test after it)", **kept("train_end"), **_ANY_DAY
             )
             split = SplitSpec(
-                target=target, window=int(window), train_start=str(train_start),
-                train_end=str(train_end), train_fraction=None,
+                target=target,
+                window=int(window),
+                train_start=str(train_start),
+                train_end=str(train_end),
+                train_fraction=None,
             )
         make_windows(data.prices, split)  # the data must fit the split: say why if not
     except ValueError as error:

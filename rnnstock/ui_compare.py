@@ -36,10 +36,13 @@ def apply_datacamp() -> None:
 
 
 def preset_button() -> None:
-    st.button("Use the DataCamp tutorial's LSTM vs GRU", on_click=apply_datacamp,
-              icon=":material/school:",
-              help="LSTM(125) and GRU(125), window 60, RMSprop, 50 epochs, batch 32, seed 455,"
-                   " predicting High, trained on 2016–2020 and tested on 2021.")
+    st.button(
+        "Use the DataCamp tutorial's LSTM vs GRU",
+        on_click=apply_datacamp,
+        icon=":material/school:",
+        help="LSTM(125) and GRU(125), window 60, RMSprop, 50 epochs, batch 32, seed 455,"
+        " predicting High, trained on 2016–2020 and tested on 2021.",
+    )
     if st.session_state.get("cmp_preset"):
         show_preset(DATACAMP)
 
@@ -52,16 +55,24 @@ def settings_form(data: LoadedData) -> list[ExperimentSpec] | None:
     with st.form("compare_settings"):
         st.markdown("**Data: split and window** (the same for every model)")
         split = split_controls(data, mode=mode)
-        cells, values = network_fields(PREFIX, lambda column: column.multiselect(
-            "Architectures", CELLS, **kept("cmp_cells"), max_selections=len(CELLS),
-        ))
-        repeats = st.slider(
-            "Repeat each model over seeds", 1, MAX_REPEATS, **kept("cmp_repeats"),
-            help="Seeds run from the seed above upwards. With 3 or more, the page shows the"
-                 " spread of each model's RMSE, so you can see whether a difference is noise.",
+        cells, values = network_fields(
+            PREFIX,
+            lambda column: column.multiselect(
+                "Architectures",
+                CELLS,
+                **kept("cmp_cells"),
+                max_selections=len(CELLS),
+            ),
         )
-        submitted = st.form_submit_button("Compare", type="primary",
-                                          icon=":material/play_arrow:")
+        repeats = st.slider(
+            "Repeat each model over seeds",
+            1,
+            MAX_REPEATS,
+            **kept("cmp_repeats"),
+            help="Seeds run from the seed above upwards. With 3 or more, the page shows the"
+            " spread of each model's RMSE, so you can see whether a difference is noise.",
+        )
+        submitted = st.form_submit_button("Compare", type="primary", icon=":material/play_arrow:")
     if not submitted or split is None:
         return None
     try:
@@ -97,8 +108,11 @@ def progress_panel() -> None:
         if job.status == QUEUED:
             position = manager.queue_position(job) or 1
             waiting = manager.running() + position > manager.workers
-            text = (f"{job.label}: waiting, place {position} in the queue" if waiting
-                    else f"{job.label}: starting a trainer…")
+            text = (
+                f"{job.label}: waiting, place {position} in the queue"
+                if waiting
+                else f"{job.label}: starting a trainer…"
+            )
             st.progress(0.0, text=text)
         elif not job.done:
             latest = job.latest
@@ -141,25 +155,31 @@ def results(jobs: list[Job]) -> None:
     )
     predictions = pd.DataFrame({cell: r.predictions["predicted"] for cell, r in first.items()})
     actual = any_result.predictions["actual"].rename(any_result.spec.split.target)
-    st.plotly_chart(comparison_figure(
-        {cell: predictions[cell] for cell in predictions}, actual,
-        any_result.predictions["persistence"],
-        f"{any_result.data_source} {any_result.spec.split.target}: real vs each model",
-    ))
+    st.plotly_chart(
+        comparison_figure(
+            {cell: predictions[cell] for cell in predictions},
+            actual,
+            any_result.predictions["persistence"],
+            f"{any_result.data_source} {any_result.spec.split.target}: real vs each model",
+        )
+    )
     st.info(comparison.ranking())
     table = comparison.table()
     whole = [c for c in ("Parameters", "Epochs run", "Seeds") if c in table.columns]
     st.dataframe(
-        table.astype("float64").style.format("{:,.2f}", na_rep="–")
+        table.astype("float64")
+        .style.format("{:,.2f}", na_rep="–")
         .format("{:.0%}", subset=["Skill vs persistence"], na_rep="–")
         .format("{:,.0f}", subset=whole, na_rep="–"),
         width="stretch",
     )
     if comparison.repeats > 1:
-        st.plotly_chart(spread_figure(
-            {cell: comparison.rmses(cell) for cell in comparison.cells},
-            comparison.persistence_rmse,
-        ))
+        st.plotly_chart(
+            spread_figure(
+                {cell: comparison.rmses(cell) for cell in comparison.cells},
+                comparison.persistence_rmse,
+            )
+        )
     columns = st.columns(len(comparison.cells))
     jobs_by_result = {id(job.result): job for job in jobs if job.result is not None}
     for column, (cell, result) in zip(columns, first.items(), strict=True):

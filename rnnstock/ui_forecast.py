@@ -20,7 +20,8 @@ QUICK_TRAINING = TrainSpec(optimizer="adam", epochs=10, batch_size=32, seed=42)
 def forecastable_runs() -> list[Job]:
     """This session's finished runs that still hold their model, newest first."""
     return [
-        job for job in reversed(session_jobs())
+        job
+        for job in reversed(session_jobs())
         if job.status == DONE and job.result is not None and job.result.has_model
     ]
 
@@ -41,7 +42,9 @@ def pick_run() -> ExperimentResult | None:
     if st.session_state.get("forecast_run") not in by_id:
         st.session_state["forecast_run"] = runs[0].id
     job_id = st.selectbox(
-        "Model trained in this session", list(by_id), key="forecast_run",
+        "Model trained in this session",
+        list(by_id),
+        key="forecast_run",
         format_func=lambda key: _describe(by_id[key]),
         help=f"The newest {KEEP_MODELS} runs keep their model; older ones keep only scores.",
     )
@@ -50,15 +53,21 @@ def pick_run() -> ExperimentResult | None:
 
 def quick_training(data: LoadedData) -> None:
     """No model yet: offer to train a small one on the data in the sidebar."""
-    st.info("No model of this session can forecast yet: train one on the Train or Compare"
-            " page, or train a small one here.")
-    st.page_link("app_pages/train.py", label="Go to the Train page",
-                 icon=":material/model_training:")
+    st.info(
+        "No model of this session can forecast yet: train one on the Train or Compare"
+        " page, or train a small one here."
+    )
+    st.page_link(
+        "app_pages/train.py", label="Go to the Train page", icon=":material/model_training:"
+    )
     if data.prices is None:
         return
     state = st.session_state
-    split = SplitSpec(target=state.get("target", "Close"), window=int(state.get("window", 60)),
-                      train_fraction=state.get("train_fraction", 0.8))
+    split = SplitSpec(
+        target=state.get("target", "Close"),
+        window=int(state.get("window", 60)),
+        train_fraction=state.get("train_fraction", 0.8),
+    )
     spec = ExperimentSpec(data=data.spec, split=split, model=QUICK_MODEL, train=QUICK_TRAINING)
     label = f"Train {QUICK_MODEL.describe()} for {QUICK_TRAINING.epochs} epochs on {data.title}"
     if st.button(label, type="primary", icon=":material/play_arrow:"):
@@ -74,7 +83,7 @@ def forecast(result: ExperimentResult, steps: int) -> None:
     except ValueError as error:
         st.error(str(error))
         return
-    history = series.iloc[-max(3 * steps, 60):]
+    history = series.iloc[-max(3 * steps, 60) :]
     st.plotly_chart(forecast_figure(history, future, cell))
     st.caption(
         f"Each day's forecast is fed back in as if it were real to forecast the next, so"
@@ -82,8 +91,10 @@ def forecast(result: ExperimentResult, steps: int) -> None:
         " holidays are not known."
     )
     st.download_button(
-        "Forecast (CSV)", future.to_csv(index_label="Date", float_format="%.4f").encode(),
-        file_name=f"rnnstock-forecast-{cell.lower()}-{steps}d.csv", mime="text/csv",
+        "Forecast (CSV)",
+        future.to_csv(index_label="Date", float_format="%.4f").encode(),
+        file_name=f"rnnstock-forecast-{cell.lower()}-{steps}d.csv",
+        mime="text/csv",
         icon=":material/download:",
     )
 

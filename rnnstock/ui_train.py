@@ -35,12 +35,22 @@ OPTIMIZER_NAMES = {"rmsprop": "RMSprop", "adam": "Adam", "sgd": "SGD"}
 # Settings the Train and Compare forms share, each page under its own keys (Compare's
 # start with "cmp_"), so a comparison does not overwrite the Train page's settings.
 NETWORK_DEFAULTS = {
-    "units": "50", "dense": "", "dropout": 0.0, "bidirectional": False,
-    "optimizer": "adam", "learning_rate": 0.001, "epochs": 20, "batch_size": 32, "seed": 42,
+    "units": "50",
+    "dense": "",
+    "dropout": 0.0,
+    "bidirectional": False,
+    "optimizer": "adam",
+    "learning_rate": 0.001,
+    "epochs": 20,
+    "batch_size": 32,
+    "seed": 42,
 }
 FORM_DEFAULTS = {
-    "cell": "LSTM", **NETWORK_DEFAULTS,
-    "early_stopping": False, "validation_fraction": 0.1, "patience": 5,
+    "cell": "LSTM",
+    **NETWORK_DEFAULTS,
+    "early_stopping": False,
+    "validation_fraction": 0.1,
+    "patience": 5,
 }
 
 
@@ -56,21 +66,23 @@ def job_manager() -> JobManager:
 def apply_spec(spec: ExperimentSpec, prefix: str = "") -> None:
     """Put a spec's split, network and training settings into a form's widgets."""
     model, train, split = spec.model, spec.train, spec.split
-    st.session_state.update({
-        f"{prefix}units": ", ".join(map(str, model.units)),
-        f"{prefix}dropout": model.dropout,
-        f"{prefix}bidirectional": model.bidirectional,
-        f"{prefix}dense": ", ".join(map(str, model.dense)),
-        f"{prefix}optimizer": train.optimizer,
-        f"{prefix}learning_rate": train.learning_rate
-        or (0.01 if train.optimizer == "sgd" else 0.001),
-        f"{prefix}epochs": train.epochs,
-        f"{prefix}batch_size": train.batch_size,
-        f"{prefix}seed": train.seed,
-        "window": split.window,
-        "target": split.target,
-        "split_mode": split.mode,
-    })
+    st.session_state.update(
+        {
+            f"{prefix}units": ", ".join(map(str, model.units)),
+            f"{prefix}dropout": model.dropout,
+            f"{prefix}bidirectional": model.bidirectional,
+            f"{prefix}dense": ", ".join(map(str, model.dense)),
+            f"{prefix}optimizer": train.optimizer,
+            f"{prefix}learning_rate": train.learning_rate
+            or (0.01 if train.optimizer == "sgd" else 0.001),
+            f"{prefix}epochs": train.epochs,
+            f"{prefix}batch_size": train.batch_size,
+            f"{prefix}seed": train.seed,
+            "window": split.window,
+            "target": split.target,
+            "split_mode": split.mode,
+        }
+    )
     if split.mode == "fraction":
         st.session_state["train_fraction"] = split.train_fraction
     else:
@@ -107,7 +119,10 @@ def show_preset(preset_id: str) -> None:
 def preset_picker() -> None:
     options = ["", *PRESETS]
     st.selectbox(
-        "Start from a tutorial's settings", options, on_change=apply_preset, **kept("preset"),
+        "Start from a tutorial's settings",
+        options,
+        on_change=apply_preset,
+        **kept("preset"),
         format_func=lambda key: PRESETS[key].title if key else "— your own settings —",
     )
     if st.session_state.get("preset"):
@@ -131,31 +146,43 @@ def network_fields(prefix: str, architecture: Callable[[DeltaGenerator], Any]) -
     cell = architecture(cell_col)
     values = {
         "units": units_col.text_input(
-            "Units per recurrent layer", **kept(f"{prefix}units"),
+            "Units per recurrent layer",
+            **kept(f"{prefix}units"),
             help="Units of each recurrent layer: '125' is one layer, '50, 50' stacks two.",
         ),
         "dense": dense_col.text_input(
-            "Dense layers", **kept(f"{prefix}dense"),
+            "Dense layers",
+            **kept(f"{prefix}dense"),
             help="Dense layers between the recurrent ones and the output, e.g. '25';"
-                 " empty for none.",
+            " empty for none.",
         ),
         "dropout": dropout_col.slider(
-            "Dropout", 0.0, 0.8, step=0.05, **kept(f"{prefix}dropout"),
+            "Dropout",
+            0.0,
+            0.8,
+            step=0.05,
+            **kept(f"{prefix}dropout"),
             help="Share of units dropped after each recurrent layer while training.",
         ),
         "bidirectional": bidirectional_col.checkbox(
-            "Bidirectional", **kept(f"{prefix}bidirectional"),
+            "Bidirectional",
+            **kept(f"{prefix}bidirectional"),
             help="Each recurrent layer also reads the window backwards.",
         ),
     }
     st.markdown("**Training**")
     opt_col, rate_col, epochs_col, batch_col, seed_col = st.columns(5)
     values["optimizer"] = opt_col.selectbox(
-        "Optimizer", list(OPTIMIZER_NAMES), format_func=OPTIMIZER_NAMES.get,
+        "Optimizer",
+        list(OPTIMIZER_NAMES),
+        format_func=OPTIMIZER_NAMES.get,
         **kept(f"{prefix}optimizer"),
     )
     values["learning_rate"] = rate_col.number_input(
-        "Learning rate", min_value=1e-5, max_value=1.0, format="%.5f",
+        "Learning rate",
+        min_value=1e-5,
+        max_value=1.0,
+        format="%.5f",
         **kept(f"{prefix}learning_rate"),
     )
     values["epochs"] = epochs_col.number_input("Epochs", 1, 1000, **kept(f"{prefix}epochs"))
@@ -173,11 +200,19 @@ def experiment_spec(
     return ExperimentSpec(
         data=data.spec,
         split=split,
-        model=ModelSpec(cell=cell, units=values["units"], dropout=values["dropout"],
-                        bidirectional=values["bidirectional"], dense=values["dense"]),
+        model=ModelSpec(
+            cell=cell,
+            units=values["units"],
+            dropout=values["dropout"],
+            bidirectional=values["bidirectional"],
+            dense=values["dense"],
+        ),
         train=TrainSpec(
-            optimizer=values["optimizer"], learning_rate=values["learning_rate"],
-            epochs=values["epochs"], batch_size=values["batch_size"], seed=values["seed"],
+            optimizer=values["optimizer"],
+            learning_rate=values["learning_rate"],
+            epochs=values["epochs"],
+            batch_size=values["batch_size"],
+            seed=values["seed"],
             **train,
         ),
     )
@@ -196,21 +231,32 @@ def settings_form(data: LoadedData) -> ExperimentSpec | None:
         )
         stop_col, val_col, patience_col = st.columns(3, vertical_alignment="bottom")
         early = stop_col.checkbox(
-            "Early stopping", **kept("early_stopping"),
+            "Early stopping",
+            **kept("early_stopping"),
             help="Hold out the end of the training period and stop when its loss stops"
             " improving; the best epoch's weights are kept.",
         )
         # Not disabled when early stopping is off: a form would only enable them on submit.
-        validation = val_col.slider("Held out for validation (early stopping)", 0.05, 0.5,
-                                    step=0.05, **kept("validation_fraction"))
-        patience = patience_col.number_input("Patience in epochs (early stopping)", 1, 100,
-                                             **kept("patience"))
+        validation = val_col.slider(
+            "Held out for validation (early stopping)",
+            0.05,
+            0.5,
+            step=0.05,
+            **kept("validation_fraction"),
+        )
+        patience = patience_col.number_input(
+            "Patience in epochs (early stopping)", 1, 100, **kept("patience")
+        )
         submitted = st.form_submit_button("Train", type="primary", icon=":material/play_arrow:")
     if not submitted or split is None:
         return None
     try:
         return experiment_spec(
-            data, split, cell, values, validation_fraction=validation if early else 0.0,
+            data,
+            split,
+            cell,
+            values,
+            validation_fraction=validation if early else 0.0,
             patience=patience if early else None,
         )
     except ValueError as error:
@@ -328,8 +374,11 @@ def results(job: Job) -> None:
         baseline = getattr(scores.persistence, name)
         better_when_lower = name != "r2"
         card.metric(
-            label, f"{model_value:,.2f}", delta=f"{model_value - baseline:+,.2f} vs persistence",
-            delta_color="inverse" if better_when_lower else "normal", border=True,
+            label,
+            f"{model_value:,.2f}",
+            delta=f"{model_value - baseline:+,.2f} vs persistence",
+            delta_color="inverse" if better_when_lower else "normal",
+            border=True,
             help=f'"Tomorrow = today" scores {baseline:,.2f}.',
         )
     st.dataframe(scores.table().style.format("{:,.2f}"), width="stretch")
@@ -342,8 +391,7 @@ def results(job: Job) -> None:
         st.markdown(
             f"{history.epochs_run} epochs in {history.seconds:.1f} s"
             f" ({history.seconds_per_epoch:.2f} s per epoch)"
-            + (f"; early stopping kept epoch {history.best_epoch}" if history.stopped_early
-               else "")
+            + (f"; early stopping kept epoch {history.best_epoch}" if history.stopped_early else "")
         )
     loss_col.plotly_chart(loss_figure(job.progress), key="final_loss")
     downloads(result, figure)
@@ -353,17 +401,26 @@ def downloads(result, figure: go.Figure) -> None:
     stem = f"rnnstock-{result.spec.model.cell.lower()}-{result.spec.key()[:8]}"
     csv_col, model_col, chart_col = st.columns(3)
     csv_col.download_button(
-        "Predictions (CSV)", result.predictions.to_csv(index_label="Date").encode(),
-        file_name=f"{stem}.csv", mime="text/csv", icon=":material/download:",
+        "Predictions (CSV)",
+        result.predictions.to_csv(index_label="Date").encode(),
+        file_name=f"{stem}.csv",
+        mime="text/csv",
+        icon=":material/download:",
     )
     if result.has_model:
         model_col.download_button(
-            "Model (.keras)", result.model_bytes, file_name=f"{stem}.keras",
-            mime="application/zip", icon=":material/download:",
+            "Model (.keras)",
+            result.model_bytes,
+            file_name=f"{stem}.keras",
+            mime="application/zip",
+            icon=":material/download:",
         )
     chart_col.download_button(
-        "Chart (HTML)", figure.to_html(include_plotlyjs="cdn").encode(),
-        file_name=f"{stem}.html", mime="text/html", icon=":material/download:",
+        "Chart (HTML)",
+        figure.to_html(include_plotlyjs="cdn").encode(),
+        file_name=f"{stem}.html",
+        mime="text/html",
+        icon=":material/download:",
     )
 
 
@@ -373,16 +430,33 @@ def runs_table() -> None:
         row = {"status": job.status, "model": job.label, "epochs": job.epochs}
         if job.result is not None:
             summary = job.result.summary()
-            row.update({key: summary[key] for key in (
-                "data", "target", "window", "training", "parameters", "epochs run",
-                "s/epoch", "RMSE", "MAE", "MAPE %", "persistence RMSE", "skill",
-            )})
+            row.update(
+                {
+                    key: summary[key]
+                    for key in (
+                        "data",
+                        "target",
+                        "window",
+                        "training",
+                        "parameters",
+                        "epochs run",
+                        "s/epoch",
+                        "RMSE",
+                        "MAE",
+                        "MAPE %",
+                        "persistence RMSE",
+                        "skill",
+                    )
+                }
+            )
         rows.append(row)
     if not rows:
         return
     st.subheader("This session's runs")
     st.dataframe(
-        pd.DataFrame(rows[::-1]), hide_index=True, width="stretch",
+        pd.DataFrame(rows[::-1]),
+        hide_index=True,
+        width="stretch",
         column_config={
             "skill": st.column_config.NumberColumn(format="percent"),
             "RMSE": st.column_config.NumberColumn(format="%.2f"),

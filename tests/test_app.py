@@ -42,8 +42,9 @@ def open_app(**state) -> AppTest:
     return app.run()
 
 
-@pytest.mark.parametrize(("name", "title"), [("msft", "Microsoft"), ("sp500", "S&P 500"),
-                                             ("nasdaq", "NASDAQ")])
+@pytest.mark.parametrize(
+    ("name", "title"), [("msft", "Microsoft"), ("sp500", "S&P 500"), ("nasdaq", "NASDAQ")]
+)
 def test_every_sample_can_be_picked(name, title):
     app = open_app(sample_name=name)
     assert not app.exception and not app.error
@@ -129,9 +130,7 @@ class YFRateLimitError(Exception):
         (TimeoutError("timed out"), "did not answer in time"),
     ],
 )
-def test_a_failed_ticker_download_explains_itself_and_offers_the_sample(
-    monkeypatch, error, says
-):
+def test_a_failed_ticker_download_explains_itself_and_offers_the_sample(monkeypatch, error, says):
     calls: list[str] = []
     monkeypatch.setattr("rnnstock.data.yahoo_fetcher", _yahoo_saying(error, calls))
     app = open_app(data_source="ticker", ticker="ZZTEST")
@@ -180,8 +179,9 @@ def test_the_first_page_renders_without_tensorflow():
         "heavy = sorted(m for m in ('tensorflow', 'keras') if m in sys.modules);"
         "print(heavy); sys.exit(1 if heavy else 0)"
     )
-    done = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True,
-                          text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stdout + done.stderr
 
 

@@ -7,9 +7,23 @@ from tests.conftest import MASTERCARD_CSV
 
 def test_flags_override_the_preset():
     args = build_parser().parse_args(
-        ["run", "--preset", "datacamp-gru", "--sample", "sp500", "--epochs", "3",
-         "--units", "16,8", "--optimizer", "Adam", "--train-fraction", "0.7",
-         "--activation", "relu"]
+        [
+            "run",
+            "--preset",
+            "datacamp-gru",
+            "--sample",
+            "sp500",
+            "--epochs",
+            "3",
+            "--units",
+            "16,8",
+            "--optimizer",
+            "Adam",
+            "--train-fraction",
+            "0.7",
+            "--activation",
+            "relu",
+        ]
     )
     spec = spec_from_args(args)
     assert (spec.data.source, spec.data.name, spec.data.start) == ("sample", "sp500", None)
@@ -24,8 +38,23 @@ def test_run_prints_metrics_beside_baselines_and_writes_files(tmp_path, capsys):
     if not MASTERCARD_CSV.exists():
         pytest.skip("the shared MasterCard CSV is not here")
     out = tmp_path / "run"
-    code = main(["run", "--preset", "datacamp-gru", "--csv", str(MASTERCARD_CSV),
-                 "--epochs", "1", "--units", "8", "--out", str(out), "--forecast", "5"])
+    code = main(
+        [
+            "run",
+            "--preset",
+            "datacamp-gru",
+            "--csv",
+            str(MASTERCARD_CSV),
+            "--epochs",
+            "1",
+            "--units",
+            "8",
+            "--out",
+            str(out),
+            "--forecast",
+            "5",
+        ]
+    )
     printed = capsys.readouterr()
     assert code == 0, printed.err
     assert "Training windows: 1199" in printed.out and "test days: 195" in printed.out
@@ -33,7 +62,10 @@ def test_run_prints_metrics_beside_baselines_and_writes_files(tmp_path, capsys):
     assert "5.28" in printed.out  # persistence RMSE on the 2021 test days
     assert "The tutorial published RMSE 5.50" in printed.out
     assert {p.name for p in out.iterdir()} == {
-        "predictions.csv", "model.keras", "chart.html", "forecast.csv"
+        "predictions.csv",
+        "model.keras",
+        "chart.html",
+        "forecast.csv",
     }
     assert len(pd.read_csv(out / "forecast.csv")) == 5
 
@@ -46,8 +78,24 @@ def test_run_prints_metrics_beside_baselines_and_writes_files(tmp_path, capsys):
         (["run", "--ticker", "AAPL!"], "AAPL!"),
         (["run", "--sample", "msft", "--window", "1"], "at least 2 days"),
         (["run", "--preset", "datacamp-gru", "--sample", "msft"], "no test days"),
-        (["run", "--sample", "msft", "--epochs", "1", "--units", "2", "--window", "5",
-          "--start", "2017", "--out", "/proc/rnnstock-cannot-write-here"], "rnnstock-cannot"),
+        (
+            [
+                "run",
+                "--sample",
+                "msft",
+                "--epochs",
+                "1",
+                "--units",
+                "2",
+                "--window",
+                "5",
+                "--start",
+                "2017",
+                "--out",
+                "/proc/rnnstock-cannot-write-here",
+            ],
+            "rnnstock-cannot",
+        ),
     ],
 )
 def test_errors_are_one_clear_line(argv, message, capsys):

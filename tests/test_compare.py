@@ -23,14 +23,23 @@ def test_repeats_use_the_same_seeds_for_every_model():
     base = get_preset("datacamp-lstm").spec
     specs = comparison_specs(base, ["LSTM", "GRU"], repeats=3)
     seeds = [(s.model.cell, s.train.seed) for s in specs]
-    assert seeds == [("LSTM", 455), ("LSTM", 456), ("LSTM", 457),
-                     ("GRU", 455), ("GRU", 456), ("GRU", 457)]
+    assert seeds == [
+        ("LSTM", 455),
+        ("LSTM", 456),
+        ("LSTM", 457),
+        ("GRU", 455),
+        ("GRU", 456),
+        ("GRU", 457),
+    ]
 
 
 @pytest.mark.parametrize(
     ("cells", "repeats", "message"),
-    [(["LSTM"], 1, "at least two"), (["LSTM", "GRU"], 9, "1 to 5"),
-     (["LSTM", "Transformer"], 1, "Unknown architecture")],
+    [
+        (["LSTM"], 1, "at least two"),
+        (["LSTM", "GRU"], 9, "1 to 5"),
+        (["LSTM", "Transformer"], 1, "Unknown architecture"),
+    ],
 )
 def test_a_comparison_that_cannot_be_run_says_why(cells, repeats, message):
     with pytest.raises(ValueError, match=message):

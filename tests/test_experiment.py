@@ -17,8 +17,12 @@ def test_a_tiny_run_end_to_end(prices):
     seen = []
     result = run_experiment(TINY, on_epoch=seen.append, prices=prices)
     test_days = len(prices) - int(len(prices) * 0.8)
-    assert list(result.predictions.columns) == ["actual", "predicted", "persistence",
-                                                "moving_average"]
+    assert list(result.predictions.columns) == [
+        "actual",
+        "predicted",
+        "persistence",
+        "moving_average",
+    ]
     assert len(result.predictions) == test_days
     assert result.predictions.index.equals(prices.index[-test_days:])
     assert result.predictions["actual"].to_numpy() == pytest.approx(
@@ -65,8 +69,9 @@ def test_cancel_stops_the_run(prices):
 
 def test_early_stopping_on_a_validation_tail(prices):
     spec = TINY.replace(
-        train=TINY.train.replace(epochs=200, validation_fraction=0.2, patience=1,
-                                 learning_rate=0.5, optimizer="sgd")
+        train=TINY.train.replace(
+            epochs=200, validation_fraction=0.2, patience=1, learning_rate=0.5, optimizer="sgd"
+        )
     )
     result = run_experiment(spec, prices=prices)
     assert result.history.stopped_early
@@ -123,6 +128,7 @@ np.testing.assert_allclose(predicted, {expected.tolist()!r}, rtol=1e-4)
 result.release_model()
 assert not result.has_model and result.model is None
 """
-    done = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True,
-                          text=True, timeout=180)
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=180
+    )
     assert done.returncode == 0, done.stderr[-2000:]

@@ -52,14 +52,25 @@ def _windows_on(values, train_stop, window=3):
     """Windows over a hand-made series (identity scaling) for backtest arithmetic."""
     from rnnstock.windows import Split, Windows
 
-    series = pd.Series(values, index=pd.bdate_range("2020-01-01", periods=len(values)),
-                       name="Close", dtype="float64")
+    series = pd.Series(
+        values,
+        index=pd.bdate_range("2020-01-01", periods=len(values)),
+        name="Close",
+        dtype="float64",
+    )
     empty = np.empty((0, window, 1), dtype="float32")
     return Windows(
-        split=Split(series, 0, train_stop, len(values)), window=window,
-        scaler=IdentityScaler(), X_train=empty, y_train=empty[:, 0], X_val=empty,
-        y_val=empty[:, 0], X_test=empty, y_test=empty[:, 0],
-        train_dates=series.index[:0], test_dates=series.index[train_stop:],
+        split=Split(series, 0, train_stop, len(values)),
+        window=window,
+        scaler=IdentityScaler(),
+        X_train=empty,
+        y_train=empty[:, 0],
+        X_val=empty,
+        y_val=empty[:, 0],
+        X_test=empty,
+        y_test=empty[:, 0],
+        train_dates=series.index[:0],
+        test_dates=series.index[train_stop:],
     )
 
 

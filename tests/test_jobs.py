@@ -99,9 +99,14 @@ def test_workers_do_not_run_the_app_script_again(tmp_path):
         "    print(manager.wait(job.id, timeout=120).status)\n"
         "    manager.shutdown()\n"
     )
-    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
-                          cwd=Path(__file__).parents[1], timeout=120,
-                          env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])})
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).parents[1],
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])},
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["done"]
     assert not marker.exists(), f"the script ran again as {marker.read_text()}"

@@ -68,7 +68,11 @@ def test_every_cell_has_equations_and_a_formula():
     assert r"\tilde c_t" in learn.CELL_INFO["LSTM"].equations
     assert "b'_h" in learn.CELL_INFO["GRU"].equations
     assert [s.name for s in learn.SHAPES] == [
-        "One-to-one", "One-to-many", "Many-to-one", "Many-to-many"]
+        "One-to-one",
+        "One-to-many",
+        "Many-to-one",
+        "Many-to-many",
+    ]
     assert learn.APP_SHAPE in {s.name for s in learn.SHAPES}
 
 
@@ -101,10 +105,17 @@ def test_scaling_check_counts_test_days_above_the_training_maximum():
 
 
 def _no_tensorflow_after(script: str) -> None:
-    check = "heavy = [m for m in ('tensorflow', 'keras') if m in sys.modules];" \
-            "print(heavy); sys.exit(1 if heavy else 0)"
-    done = subprocess.run([sys.executable, "-c", f"import sys; {script}; {check}"], cwd=REPO,
-                          capture_output=True, text=True, timeout=180)
+    check = (
+        "heavy = [m for m in ('tensorflow', 'keras') if m in sys.modules];"
+        "print(heavy); sys.exit(1 if heavy else 0)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", f"import sys; {script}; {check}"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
 
 
@@ -180,9 +191,13 @@ SIZES = [
 def test_the_pages_counts_equal_keras_for_every_cell(settings):
     app = open_learn(window=20, **settings)
     assert not app.exception
-    spec = ModelSpec(cell=settings["cell"], units=settings["units"], dense=settings["dense"],
-                     bidirectional=settings.get("bidirectional", False),
-                     dropout=settings.get("dropout", 0.0))
+    spec = ModelSpec(
+        cell=settings["cell"],
+        units=settings["units"],
+        dense=settings["dense"],
+        bidirectional=settings.get("bidirectional", False),
+        dropout=settings.get("dropout", 0.0),
+    )
     assert page_total(app) == parameter_count(spec)
     app = check_against_keras(app)
     assert any("Keras agrees" in s.value for s in app.success)
@@ -212,8 +227,7 @@ def test_the_counts_follow_the_train_settings_and_this_pages_controls():
     app.selectbox(key="learn_cell").set_value("SimpleRNN").run()
     assert page_total(app) == parameter_count(spec.replace(units=(8,), cell="SimpleRNN"))
     check_against_keras(app)
-    assert table_with(app, "formula", "Keras", "model").loc["SimpleRNN", "Keras"] == \
-        page_total(app)
+    assert table_with(app, "formula", "Keras", "model").loc["SimpleRNN", "Keras"] == page_total(app)
 
     next(b for b in app.button if b.label == "Use the Train page's settings").click().run()
     assert app.text_input(key="learn_units").value == "32, 16"
@@ -248,8 +262,11 @@ def test_bad_units_show_a_message_not_a_traceback():
 
 def test_the_scaling_note_uses_the_chosen_data_and_split():
     app = open_learn(sample_name="sp500", train_fraction=0.8)
-    prices_note = next(m.value for m in app.markdown if "above the training maximum" in m.value
-                       and m.value.startswith("On "))
+    prices_note = next(
+        m.value
+        for m in app.markdown
+        if "above the training maximum" in m.value and m.value.startswith("On ")
+    )
     from rnnstock.data import load_sample
 
     split = split_series(load_sample("sp500"), SplitSpec(train_fraction=0.8))

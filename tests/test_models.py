@@ -101,8 +101,7 @@ def test_a_trained_fused_model_leaves_as_plain_keras_layers(cell, tmp_path):
     fused.fit(x, x[:, -1], epochs=2, verbose=0)
     plain = standard_model(fused, spec, 15)
     assert [type(layer).__name__ for layer in plain.layers] == [cell, "Dense"]
-    np.testing.assert_allclose(plain.predict(x, verbose=0), fused.predict(x, verbose=0),
-                               atol=1e-5)
+    np.testing.assert_allclose(plain.predict(x, verbose=0), fused.predict(x, verbose=0), atol=1e-5)
     # RMSprop's running averages come along, so training can go on where it stopped.
     for mine, theirs in zip(plain.optimizer.variables, fused.optimizer.variables, strict=True):
         np.testing.assert_array_equal(mine, theirs)

@@ -18,8 +18,11 @@ def wait_for(app: AppTest, job_ids, timeout: float = 240) -> AppTest:
 
 
 # Two years of training days keep the tiny models quick.
-SHORT_SPLIT = {"split_mode": "dates", "train_start": datetime.date(2015, 1, 1),
-               "train_end": datetime.date(2016, 12, 30)}
+SHORT_SPLIT = {
+    "split_mode": "dates",
+    "train_start": datetime.date(2015, 1, 1),
+    "train_end": datetime.date(2016, 12, 30),
+}
 
 
 def open_compare_page(**state) -> AppTest:
@@ -60,8 +63,9 @@ def test_repeating_over_seeds_shows_the_spread():
     table = app.dataframe[0].value
     assert (table.loc[["GRU", "SimpleRNN"], "Seeds"] == 2).all()
     assert "averaged over 2 seeds" in " ".join(i.value for i in app.info)
-    assert any("is the difference bigger than the spread" in c.proto.spec
-               for c in app.get("plotly_chart"))
+    assert any(
+        "is the difference bigger than the spread" in c.proto.spec for c in app.get("plotly_chart")
+    )
 
 
 def test_the_datacamp_button_sets_up_the_tutorials_comparison():
@@ -103,12 +107,27 @@ def test_the_forecast_page_without_a_model_offers_to_train_one():
 
 def test_a_link_restores_the_train_settings():
     app = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
-    app.query_params.update({
-        "data": "sample", "sample": "sp500", "target": "Open", "window": "30",
-        "split": "dates", "from": "2005-01-03", "until": "2012-12-31", "cell": "gru",
-        "units": "32,16", "dropout": "0.2", "opt": "rmsprop", "lr": "0.002", "epochs": "7",
-        "batch": "64", "seed": "3", "es": "1", "patience": "4",
-    })
+    app.query_params.update(
+        {
+            "data": "sample",
+            "sample": "sp500",
+            "target": "Open",
+            "window": "30",
+            "split": "dates",
+            "from": "2005-01-03",
+            "until": "2012-12-31",
+            "cell": "gru",
+            "units": "32,16",
+            "dropout": "0.2",
+            "opt": "rmsprop",
+            "lr": "0.002",
+            "epochs": "7",
+            "batch": "64",
+            "seed": "3",
+            "es": "1",
+            "patience": "4",
+        }
+    )
     app.switch_page("app_pages/train.py").run()
     assert not app.exception and not app.error and not app.warning
     assert app.sidebar.selectbox(key="sample_name").value == "sp500"

@@ -6,8 +6,14 @@ from rnnstock.windows import make_windows
 
 
 def test_every_tutorial_has_a_preset():
-    assert {"datacamp-lstm", "datacamp-gru", "netflix-simplernn", "msft-simplernn",
-            "msft-lstm", "google-lstm"} <= set(PRESETS)
+    assert {
+        "datacamp-lstm",
+        "datacamp-gru",
+        "netflix-simplernn",
+        "msft-simplernn",
+        "msft-lstm",
+        "google-lstm",
+    } <= set(PRESETS)
 
 
 @pytest.mark.parametrize("preset", PRESETS.values(), ids=list(PRESETS))
@@ -23,8 +29,12 @@ def test_datacamp_presets_follow_the_tutorial(mastercard):
         assert preset.published["RMSE"] == rmse
         assert (spec.split.target, spec.split.window) == ("High", 60)
         assert spec.model.units == (125,)
-        assert (spec.train.optimizer, spec.train.epochs, spec.train.batch_size,
-                spec.train.seed) == ("rmsprop", 50, 32, 455)
+        assert (
+            spec.train.optimizer,
+            spec.train.epochs,
+            spec.train.batch_size,
+            spec.train.seed,
+        ) == ("rmsprop", 50, 32, 455)
         windows = make_windows(mastercard, spec.split)
         assert (windows.n_train, len(windows.test_dates)) == (1199, 195)
 

@@ -36,9 +36,7 @@ def test_xla_runs_are_reproducible_and_leave_a_plain_model(prices, monkeypatch):
     monkeypatch.setenv("RNNSTOCK_XLA", "1")
     first = run_experiment(TINY, prices=prices)
     second = run_experiment(TINY, prices=prices)
-    pd.testing.assert_series_equal(
-        first.predictions["predicted"], second.predictions["predicted"]
-    )
+    pd.testing.assert_series_equal(first.predictions["predicted"], second.predictions["predicted"])
     assert not first.model.jit_compile  # predicting and saving do not compile again
     assert first.model.steps_per_execution == 1
     monkeypatch.setenv("RNNSTOCK_XLA", "0")
@@ -55,9 +53,7 @@ def test_fused_runs_are_reproducible_and_agree_with_keras_loop(spec, prices, mon
     monkeypatch.delenv("RNNSTOCK_FUSED", raising=False)
     first = run_experiment(spec, prices=prices)
     second = run_experiment(spec, prices=prices)
-    pd.testing.assert_series_equal(
-        first.predictions["predicted"], second.predictions["predicted"]
-    )
+    pd.testing.assert_series_equal(first.predictions["predicted"], second.predictions["predicted"])
     cell = spec.model.cell
     assert [row["type"] for row in first.model_summary] == [cell, "Dense"]
     assert type(first.model.layers[0]).__name__ == cell  # what is saved is plain Keras
@@ -75,8 +71,9 @@ def test_tensorflow_trains_with_one_thread():
         "print(os.environ['TF_NUM_INTRAOP_THREADS'], os.environ['TF_NUM_INTEROP_THREADS'])"
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("TF_NUM_")}
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          env=env, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
     assert done.stdout.split() == ["1", "1"]
 
 

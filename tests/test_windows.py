@@ -7,8 +7,9 @@ from rnnstock.windows import make_windows, split_series
 
 
 def test_datacamp_split_gives_the_tutorials_counts(mastercard):
-    split = SplitSpec(target="High", window=60, train_start="2016", train_end="2020",
-                      train_fraction=None)
+    split = SplitSpec(
+        target="High", window=60, train_start="2016", train_end="2020", train_fraction=None
+    )
     windows = make_windows(mastercard, split)
     assert windows.n_train == 1199
     assert len(windows.test_dates) == 195

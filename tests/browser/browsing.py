@@ -112,7 +112,8 @@ FULL_HEIGHT_JS = """
 def is_local(url: str) -> bool:
     parsed = urlparse(url)
     return parsed.scheme in ("data", "blob", "about") or parsed.hostname in (
-        "127.0.0.1", "localhost",
+        "127.0.0.1",
+        "localhost",
     )
 
 
@@ -160,7 +161,8 @@ class AppPage:
         self.page.wait_for_function(
             """([selector, count]) => [...document.querySelectorAll(selector)]
                  .filter((path) => (path.getAttribute('d') || '').length > 100).length >= count""",
-            arg=[PLOTTED_LINE, count], timeout=timeout,
+            arg=[PLOTTED_LINE, count],
+            timeout=timeout,
         )
 
     def wait_until_drawn(self, timeout: float = 30_000) -> None:
@@ -172,7 +174,8 @@ class AppPage:
         self.page.wait_for_function(
             """() => !document.querySelector(
                    '[data-testid="stStatusWidget"], [data-testid="stSkeleton"]')""",
-            timeout=timeout, polling=100,
+            timeout=timeout,
+            polling=100,
         )
 
     def legend(self) -> list[str]:
@@ -183,8 +186,15 @@ class AppPage:
 
     # -- the Train page --------------------------------------------------------------
 
-    def fill_form(self, *, units: str = "4", epochs: int = 3, window: int = 10,
-                  batch_size: int = 256, learning_rate: float = 0.01) -> None:
+    def fill_form(
+        self,
+        *,
+        units: str = "4",
+        epochs: int = 3,
+        window: int = 10,
+        batch_size: int = 256,
+        learning_rate: float = 0.01,
+    ) -> None:
         """A tiny model in the page's settings form (not yet submitted).
 
         A large batch keeps an epoch of the 7,983-day sample to about a second, and
@@ -224,8 +234,9 @@ class AppPage:
 
     # -- screenshots -----------------------------------------------------------------
 
-    def snap(self, name: str, *, readme: str | None = None, readme_from: Locator | None = None
-             ) -> None:
+    def snap(
+        self, name: str, *, readme: str | None = None, readme_from: Locator | None = None
+    ) -> None:
         """Look for layout problems and save screenshots at each viewport size.
 
         For each size: ``NAME-WxH.png`` (what a person sees first) and

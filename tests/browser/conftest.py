@@ -60,10 +60,10 @@ def _group_members(group: int) -> list[str]:
         except OSError:
             continue
         name_end = text.rfind(")")
-        fields = text[name_end + 2:].split()
+        fields = text[name_end + 2 :].split()
         state, pgrp = fields[0], int(fields[2])
         if pgrp == group and state not in ("Z", "X"):
-            members.append(f"{stat.parent.name} {text[text.find('(') + 1:name_end]}")
+            members.append(f"{stat.parent.name} {text[text.find('(') + 1 : name_end]}")
     return members
 
 
@@ -106,18 +106,22 @@ def server(tmp_path_factory, screenshot_dir) -> str:
     log_path = screenshot_dir / "streamlit-server.log"
     with open(log_path, "w") as log:
         # Its own process group, so that one signal reaches every process it starts.
-        process = subprocess.Popen(command, cwd=REPO, env=env, stdout=log,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + SERVER_START_TIMEOUT
         while not answers(f"{url}/_stcore/health"):
             if process.poll() is not None:
-                pytest.fail(f"streamlit run exited ({process.returncode}):\n"
-                            + log_path.read_text()[-3000:])
+                pytest.fail(
+                    f"streamlit run exited ({process.returncode}):\n" + log_path.read_text()[-3000:]
+                )
             if time.monotonic() > deadline:
-                pytest.fail(f"streamlit run did not answer within {SERVER_START_TIMEOUT:.0f} s:\n"
-                            + log_path.read_text()[-3000:])
+                pytest.fail(
+                    f"streamlit run did not answer within {SERVER_START_TIMEOUT:.0f} s:\n"
+                    + log_path.read_text()[-3000:]
+                )
             time.sleep(0.2)
         yield url
     finally:
@@ -132,8 +136,10 @@ def server(tmp_path_factory, screenshot_dir) -> str:
 def browser():
     """Debian's Chromium, headless; a missing Chromium is a failure, not a skip."""
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium package"
-                    " (apt-get install chromium); the browser tests need it.")
+        pytest.fail(
+            f"{CHROMIUM} is missing: `make test` installs Debian's chromium package"
+            " (apt-get install chromium); the browser tests need it."
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -156,8 +162,9 @@ def app(request, browser, server, screenshot_dir) -> browsing.AppPage:
     context.on("request", lambda r: None if browsing.is_local(r.url) else outside.append(r.url))
     page = context.new_page()
     page.on("pageerror", lambda error: page_errors.append(str(error)))
-    app_page = browsing.AppPage(page, server, screenshot_dir / request.node.name,
-                                request.config.stash[browsing.SHOTS_TAKEN])
+    app_page = browsing.AppPage(
+        page, server, screenshot_dir / request.node.name, request.config.stash[browsing.SHOTS_TAKEN]
+    )
     try:
         yield app_page
     finally:

@@ -39,8 +39,11 @@ def test_a_tiny_lstm_trains_with_live_progress_and_shows_its_results(app: AppPag
     labels = app.page.locator(f"{METRIC} [data-testid='stMetricLabel']").all_text_contents()
     assert {"RMSE", "MAE", "MAPE %", "R²"} <= {label.strip() for label in labels}, labels
     expect(app.main()).to_contain_text('"tomorrow = today"')
-    app.snap("trained", readme="train.png",
-             readme_from=app.page.get_by_role("heading", name=re.compile("^Results:")))
+    app.snap(
+        "trained",
+        readme="train.png",
+        readme_from=app.page.get_by_role("heading", name=re.compile("^Results:")),
+    )
 
     # The Forecast page picks up the session's trained model.
     app.go_to("Forecast")
@@ -51,7 +54,6 @@ def test_a_tiny_lstm_trains_with_live_progress_and_shows_its_results(app: AppPag
 
 
 MESSY_DAYS = pd.bdate_range("2019-01-02", periods=400)
-
 
 
 def messy_csv(dates: pd.DatetimeIndex = MESSY_DAYS) -> str:
@@ -120,15 +122,24 @@ def test_a_training_goes_on_while_the_user_visits_another_page(app: AppPage):
         expect(progress).to_contain_text(re.compile(r"Epoch \d+ of 300"))
         epochs_now = int(re.search(r"Epoch (\d+)", progress.inner_text()).group(1))
         assert epochs_now >= epochs_before
-        settings = {label: app.form_value(label) for label in (
-            "Units per recurrent layer", "Epochs", "Window (days of history per prediction)")}
+        settings = {
+            label: app.form_value(label)
+            for label in (
+                "Units per recurrent layer",
+                "Epochs",
+                "Window (days of history per prediction)",
+            )
+        }
         app.snap("back-on-train-while-running")
     finally:
         # Cancel frees the server's single trainer for the next test.
         app.page.get_by_role("button", name="Cancel").click()
         expect(app.main()).to_contain_text("Training was cancelled", timeout=60_000)
-    assert settings == {"Units per recurrent layer": "4", "Epochs": "300",
-                        "Window (days of history per prediction)": "10"}, settings
+    assert settings == {
+        "Units per recurrent layer": "4",
+        "Epochs": "300",
+        "Window (days of history per prediction)": "10",
+    }, settings
     app.assert_layout_fits()
 
 
@@ -148,8 +159,11 @@ def test_two_tiny_models_are_compared(app: AppPage):
     app.wait_for_charts(3)  # real vs each model, and a loss curve per model
     legend = app.legend()
     assert {"Real", "Predicted (LSTM)", "Predicted (GRU)"} <= set(legend), legend
-    app.snap("compared", readme="compare.png",
-             readme_from=app.page.get_by_role("heading", name=re.compile("^Comparison:")))
+    app.snap(
+        "compared",
+        readme="compare.png",
+        readme_from=app.page.get_by_role("heading", name=re.compile("^Comparison:")),
+    )
     app.assert_layout_fits()
 
 
