@@ -4,7 +4,7 @@ import streamlit as st
 
 from rnnstock.charts import price_figure, split_figure
 from rnnstock.ui import require_prices, split_controls
-from rnnstock.windows import make_windows
+from rnnstock.windows import windowed_split
 
 data = st.session_state["loaded_data"]
 st.title("Data")
@@ -22,13 +22,13 @@ missing.dataframe(prices.isna().sum().rename("missing"), width="stretch")
 st.subheader("Train / test split")
 split = split_controls(data)
 if split is not None:
-    windows = make_windows(prices, split)
-    st.plotly_chart(split_figure(windows.split, data.title))
+    periods = windowed_split(prices, split)
+    st.plotly_chart(split_figure(periods, data.title))
     train_days, test_days, train_windows, _ = st.columns(4)
-    train_days.metric("Training days", f"{len(windows.split.train):,}")
-    test_days.metric("Test days", f"{len(windows.test_dates):,}")
+    train_days.metric("Training days", f"{len(periods.train):,}")
+    test_days.metric("Test days", f"{len(periods.test):,}")
     train_windows.metric(
         "Training windows",
-        f"{windows.n_train:,}",
+        f"{periods.train_windows(split.window):,}",
         help=f"Each window: {split.window} days in, the next day's price out.",
     )

@@ -13,12 +13,9 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import (
-    mean_absolute_error,
-    mean_absolute_percentage_error,
-    r2_score,
-    root_mean_squared_error,
-)
+
+# scikit-learn's metrics are imported where they are used: it takes about a second to
+# load, and the pages import this module for its labels before anything is scored.
 
 DIRECTION_NOTE = (
     "Direction %: how often the predicted move from the day before had the real move's"
@@ -35,19 +32,27 @@ METRIC_LABELS = {
 
 
 def rmse(actual, predicted) -> float:
+    from sklearn.metrics import root_mean_squared_error
+
     return float(root_mean_squared_error(actual, predicted))
 
 
 def mae(actual, predicted) -> float:
+    from sklearn.metrics import mean_absolute_error
+
     return float(mean_absolute_error(actual, predicted))
 
 
 def mape(actual, predicted) -> float:
     """Mean absolute percentage error, in percent."""
+    from sklearn.metrics import mean_absolute_percentage_error
+
     return float(mean_absolute_percentage_error(actual, predicted) * 100)
 
 
 def r2(actual, predicted) -> float:
+    from sklearn.metrics import r2_score
+
     return float(r2_score(actual, predicted))
 
 

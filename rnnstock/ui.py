@@ -15,7 +15,7 @@ import streamlit as st
 from rnnstock.data import DataError, fetch_ticker, list_samples, load_sample, read_price_csv
 from rnnstock.share import from_params, to_params
 from rnnstock.specs import TARGETS, DataSpec, SplitSpec
-from rnnstock.windows import make_windows
+from rnnstock.windows import windowed_split
 
 SOURCES = {"sample": "Offline sample", "ticker": "Ticker (Yahoo Finance)", "csv": "CSV upload"}
 
@@ -293,7 +293,7 @@ def split_controls(data: LoadedData, *, container=st, mode: str | None = None) -
                 train_end=str(train_end),
                 train_fraction=None,
             )
-        make_windows(data.prices, split)  # the data must fit the split: say why if not
+        windowed_split(data.prices, split)  # the data must fit the split: say why if not
     except ValueError as error:
         container.error(str(error))
         return None

@@ -39,6 +39,10 @@ class Split:
     def test(self) -> pd.Series:
         return self.series.iloc[self.train_stop : self.test_stop]
 
+    def train_windows(self, window: int) -> int:
+        """Training windows of ``window`` days (each labelled with the day after it)."""
+        return max(0, self.train_stop - self.train_start - window)
+
 
 @dataclass(frozen=True)
 class Windows:
@@ -127,10 +131,12 @@ def split_series(prices: pd.DataFrame, spec: SplitSpec) -> Split:
     return Split(series, train_start, train_stop, test_stop)
 
 
-def make_windows(
-    prices: pd.DataFrame, spec: SplitSpec, *, validation_fraction: float = 0.0
-) -> Windows:
-    """Split, scale (fit on training days only) and cut windows, with no Python loops."""
+def windowed_split(prices: pd.DataFrame, spec: SplitSpec) -> Split:
+    """``split_series``, checked that windows of ``spec.window`` days can be cut from it.
+
+    What the pages call to validate a split and count its windows: no scaling,
+    so they never wait for scikit-learn. A ``ValueError`` says what to change.
+    """
     split = split_series(prices, spec)
     window = spec.window
     n_train_days = split.train_stop - split.train_start
@@ -149,6 +155,15 @@ def make_windows(
         missing = split.series.iloc[split.train_start : split.test_stop]
         day = missing[missing.isna()].index[0].date()
         raise ValueError(f"The '{spec.target}' column has no value on {day}.")
+    return split
+
+
+def make_windows(
+    prices: pd.DataFrame, spec: SplitSpec, *, validation_fraction: float = 0.0
+) -> Windows:
+    """Split, scale (fit on training days only) and cut windows, with no Python loops."""
+    split = windowed_split(prices, spec)
+    window = spec.window
 
     # Imported here: scikit-learn (and SciPy behind it) take most of a second to load,
     # and the Data page's price chart should not wait for them.

@@ -170,13 +170,16 @@ def test_a_ticker_download_feeds_the_pages(monkeypatch):
     assert "400 trading days" in app.sidebar.caption[0].value
 
 
-def test_the_first_page_renders_without_tensorflow():
+def test_the_data_and_train_pages_render_without_tensorflow_or_scikit_learn():
+    """The first chart and the Train form never wait for TensorFlow, nor scikit-learn (~1 s)."""
     script = (
         "import sys;"
         "from streamlit.testing.v1 import AppTest;"
         f"app = AppTest.from_file({str(REPO / 'app.py')!r}, default_timeout=60).run();"
         "assert not app.exception, app.exception;"
-        "heavy = sorted(m for m in ('tensorflow', 'keras') if m in sys.modules);"
+        "app = app.switch_page('app_pages/train.py').run();"
+        "assert not app.exception and app.button, app.exception;"
+        "heavy = sorted(m for m in ('tensorflow', 'keras', 'sklearn') if m in sys.modules);"
         "print(heavy); sys.exit(1 if heavy else 0)"
     )
     done = subprocess.run(

@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from rnnstock.specs import SplitSpec
-from rnnstock.windows import make_windows, split_series
+from rnnstock.windows import make_windows, split_series, windowed_split
 
 
 def test_datacamp_split_gives_the_tutorials_counts(mastercard):
@@ -17,6 +17,9 @@ def test_datacamp_split_gives_the_tutorials_counts(mastercard):
     assert windows.test_dates[-1] == pd.Timestamp("2021-10-11")
     assert windows.X_train.shape == (1199, 60, 1) and windows.X_train.dtype == np.float32
     assert windows.X_test.shape == (195, 60, 1)
+    # What the Data page shows, counted without scaling anything.
+    periods = windowed_split(mastercard, split)
+    assert periods.train_windows(60) == 1199 and len(periods.test) == 195
 
 
 def test_windows_match_a_plain_loop_and_labels_are_the_next_day(prices):
@@ -59,8 +62,10 @@ def test_validation_is_the_tail_of_the_training_windows(prices):
 
 
 def test_a_window_longer_than_the_training_data_is_explained(prices):
-    with pytest.raises(ValueError, match=r"window \(200 days\).*longer \(150 days\)"):
-        make_windows(prices, SplitSpec(window=200, train_fraction=0.5))
+    spec = SplitSpec(window=200, train_fraction=0.5)
+    for check in (make_windows, windowed_split):  # the pages' check says the same
+        with pytest.raises(ValueError, match=r"window \(200 days\).*longer \(150 days\)"):
+            check(prices, spec)
 
 
 def test_a_split_after_the_last_day_leaves_no_test_days(prices):
