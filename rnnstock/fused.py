@@ -36,6 +36,14 @@ from rnnstock.specs import ModelSpec
 
 FUSED_CELLS = ("LSTM", "GRU")
 
+# The fused LSTM runs each batch as two halves, two BlockLSTM ops that TensorFlow's
+# two inter-op threads (models.TRAINING_INTEROP_THREADS) run side by side: a training
+# uses both cores, as the tutorial's code does, where one op's small matrix products
+# (32×126 by 126×500) gain nothing from a second intra-op thread. Always two, whatever
+# else is training, so that a seed gives the same weights every time; the halves'
+# gradients add up to the batch's, in the same order every step.
+LSTM_SHARDS = 2
+
 
 def fused_applies(spec: ModelSpec) -> bool:
     """Whether ``spec`` trains with a fused layer (``build_model(..., fused=True)``).
@@ -111,20 +119,46 @@ def _fused_classes() -> dict[str, type]:
             h0, c0 = initial_state
             x = time_major(self, sequences)
             no_peephole = tf.zeros([cell.units], dtype=x.dtype)
-            _, c, _, _, _, _, h = tf.raw_ops.BlockLSTM(
-                seq_len_max=tf.shape(x, out_type=tf.int64)[0],
-                x=x,
-                cs_prev=c0,
-                h_prev=h0,
-                w=icfo(tf.concat([cell.kernel.value, cell.recurrent_kernel.value], axis=0)),
-                wci=no_peephole,
-                wcf=no_peephole,
-                wco=no_peephole,
-                b=icfo(cell.bias.value),
-                forget_bias=0.0,  # Keras puts its forget bias in b
-                cell_clip=-1.0,  # no clipping, as Keras
-                use_peephole=False,
-            )
+            w = icfo(tf.concat([cell.kernel.value, cell.recurrent_kernel.value], axis=0))
+            b = icfo(cell.bias.value)
+            steps = tf.shape(x, out_type=tf.int64)[0]
+
+            def block(x, h0, c0):
+                _, c, _, _, _, _, h = tf.raw_ops.BlockLSTM(
+                    seq_len_max=steps,
+                    x=x,
+                    cs_prev=c0,
+                    h_prev=h0,
+                    w=w,
+                    wci=no_peephole,
+                    wcf=no_peephole,
+                    wco=no_peephole,
+                    b=b,
+                    forget_bias=0.0,  # Keras puts its forget bias in b
+                    cell_clip=-1.0,  # no clipping, as Keras
+                    use_peephole=False,
+                )
+                return h, c
+
+            def halves():
+                batch = tf.shape(x)[1]
+                sizes = [batch // 2, batch - batch // 2]
+                parts = [
+                    block(*part)
+                    for part in zip(
+                        tf.split(x, sizes, axis=1),
+                        tf.split(h0, sizes, axis=0),
+                        tf.split(c0, sizes, axis=0),
+                        strict=True,
+                    )
+                ]
+                return tf.concat([p[0] for p in parts], 1), tf.concat([p[1] for p in parts], 1)
+
+            if LSTM_SHARDS == 2:
+                # Not for a single window: BlockLSTM's gradient of an empty half is garbage.
+                h, c = tf.cond(tf.shape(x)[1] >= 2, halves, lambda: block(x, h0, c0))
+            else:
+                h, c = block(x, h0, c0)
             last, outputs = keras_outputs(self, h)
             return last, outputs, [last, c[-1]]
 

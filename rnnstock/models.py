@@ -22,7 +22,8 @@ GATES = {"SimpleRNN": 1, "GRU": 3, "LSTM": 4}
 
 
 _IMPORT_LOCK = threading.Lock()
-TRAINING_THREADS = 1
+TRAINING_THREADS = 1  # intra-op: one thread per op
+TRAINING_INTEROP_THREADS = 2  # ops at once: the fused LSTM's two halves (rnnstock.fused)
 
 
 def import_keras():
@@ -38,11 +39,11 @@ def import_keras():
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
         if "keras" in sys.modules:
             return sys.modules["keras"]
-        # One thread per training (bench/README.md, levers): these models' ops are too
-        # small to split, XLA's code runs fastest alone, and the server runs one training
-        # per core at once. TensorFlow reads these when it starts.
+        # One thread per op (bench/README.md, levers): these models' ops are too small
+        # to split and XLA's code runs fastest alone. Two ops at once, for the fused
+        # LSTM's two halves of a batch. TensorFlow reads these when it starts.
         os.environ.setdefault("TF_NUM_INTRAOP_THREADS", str(TRAINING_THREADS))
-        os.environ.setdefault("TF_NUM_INTEROP_THREADS", str(TRAINING_THREADS))
+        os.environ.setdefault("TF_NUM_INTEROP_THREADS", str(TRAINING_INTEROP_THREADS))
         _use_xla_disk_cache()
         with _native_stderr_silenced():
             import keras

@@ -65,7 +65,8 @@ def test_fused_runs_are_reproducible_and_agree_with_keras_loop(spec, prices, mon
     )
 
 
-def test_tensorflow_trains_with_one_thread():
+def test_tensorflow_runs_one_thread_per_op_and_two_ops_at_once():
+    """One thread per op; two ops at once, for the fused LSTM's two halves of a batch."""
     code = (
         "import os; from rnnstock.models import import_keras; import_keras();"
         "print(os.environ['TF_NUM_INTRAOP_THREADS'], os.environ['TF_NUM_INTEROP_THREADS'])"
@@ -74,7 +75,7 @@ def test_tensorflow_trains_with_one_thread():
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
     )
-    assert done.stdout.split() == ["1", "1"]
+    assert done.stdout.split() == ["1", "2"]
 
 
 def test_malloc_setting_is_harmless():
