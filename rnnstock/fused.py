@@ -140,23 +140,23 @@ def _fused_classes() -> dict[str, type]:
                 )
                 return h, c
 
-            def halves():
+            if LSTM_SHARDS == 2:
+                # An odd batch gets one zero window so that both halves have windows (the
+                # gradient of an empty half is garbage); its outputs are dropped, so its
+                # share of every gradient is exactly zero.
                 batch = tf.shape(x)[1]
-                sizes = [batch // 2, batch - batch // 2]
+                odd = batch % 2
                 parts = [
                     block(*part)
                     for part in zip(
-                        tf.split(x, sizes, axis=1),
-                        tf.split(h0, sizes, axis=0),
-                        tf.split(c0, sizes, axis=0),
+                        tf.split(tf.pad(x, [[0, 0], [0, odd], [0, 0]]), 2, axis=1),
+                        tf.split(tf.pad(h0, [[0, odd], [0, 0]]), 2, axis=0),
+                        tf.split(tf.pad(c0, [[0, odd], [0, 0]]), 2, axis=0),
                         strict=True,
                     )
                 ]
-                return tf.concat([p[0] for p in parts], 1), tf.concat([p[1] for p in parts], 1)
-
-            if LSTM_SHARDS == 2:
-                # Not for a single window: BlockLSTM's gradient of an empty half is garbage.
-                h, c = tf.cond(tf.shape(x)[1] >= 2, halves, lambda: block(x, h0, c0))
+                h = tf.concat([p[0] for p in parts], axis=1)[:, :batch]
+                c = tf.concat([p[1] for p in parts], axis=1)[:, :batch]
             else:
                 h, c = block(x, h0, c0)
             last, outputs = keras_outputs(self, h)
