@@ -3,7 +3,7 @@
 import streamlit as st
 
 from rnnstock.charts import price_figure, split_figure
-from rnnstock.ui import require_prices, split_controls
+from rnnstock.ui import require_prices, split_controls, summary_statistics
 from rnnstock.windows import windowed_split
 
 data = st.session_state["loaded_data"]
@@ -15,9 +15,9 @@ st.plotly_chart(price_figure(prices, data.title, candlestick=candlestick))
 
 stats, missing = st.columns([3, 1])
 stats.subheader("Summary statistics")
-stats.dataframe(prices.describe(), width="stretch")
+stats.table(summary_statistics(prices))
 missing.subheader("Missing values")
-missing.dataframe(prices.isna().sum().rename("missing"), width="stretch")
+missing.table(prices.isna().sum().rename("missing"))
 
 st.subheader("Train / test split")
 split = split_controls(data)

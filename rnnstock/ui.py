@@ -178,6 +178,18 @@ def require_prices(data: LoadedData) -> pd.DataFrame:
     st.stop()
 
 
+def summary_statistics(prices: pd.DataFrame) -> pd.io.formats.style.Styler:
+    """``describe()`` as a class reads it: prices to the cent, counts and volumes whole,
+    with thousands separators."""
+    whole = [column for column in prices.columns if column == "Volume"]
+    return (
+        prices.describe()
+        .style.format("{:,.2f}")
+        .format("{:,.0f}", subset=(["count"], prices.columns))
+        .format("{:,.0f}", subset=(slice(None), whole))
+    )
+
+
 # -- split settings shared by the Data and Train pages -----------------------------
 
 # -- settings in the link -------------------------------------------------------------

@@ -30,6 +30,19 @@ def test_the_data_page_opens_on_an_offline_sample(app):
         metrics["Test days"].replace(",", "")
     )
     assert total == 7983  # every day of the MSFT sample is in one period or the other
+    stats, missing = app.table
+    assert list(stats.value.columns) == ["Open", "High", "Low", "Close", "Volume"]
+    assert (missing.value["missing"] == 0).all()
+
+
+def test_summary_statistics_read_as_prices_and_whole_counts():
+    from rnnstock.data import load_sample
+    from rnnstock.ui import summary_statistics
+
+    shown = summary_statistics(load_sample("msft")).to_string().splitlines()
+    rows = {line.split()[0]: line.split()[1:] for line in shown[1:]}
+    assert rows["count"] == ["7,983"] * 5
+    assert rows["max"] == ["84.77", "86.20", "84.08", "84.56", "1,371,330,506"]
 
 
 # Each sidebar choice starts a fresh app with that choice already in session state.
