@@ -65,8 +65,12 @@ def _summary(get) -> list[str]:
             r["tensorflow_after_data_page"] or r["tensorflow_after_train_page"]
             for r in startup["runs"]
         )
+        returning = [r["first_chart_s"] for r in startup.get("returning", [])]
+        again = ""
+        if returning:
+            again = f"; {min(returning):.1f} s in a browser that has opened it before"
         rows.append(
-            f"| first chart after `streamlit run` | ≤ 3 s | {first:.1f} s (best run)"
+            f"| first chart after `streamlit run` | ≤ 3 s | {first:.1f} s (best run){again}"
             f" | {_mark(first <= TARGETS['first_chart_s'])} |"
         )
         rows.append(
@@ -196,6 +200,10 @@ def build(results: dict | None = None) -> str:
             "| Data page chart drawn, from `streamlit run` | "
             + ", ".join(f"{v:.1f}" for v in first)
             + f" s | ≤ 3 s {_mark(min(first) <= TARGETS['first_chart_s'])} |",
+            "| the same, a browser that has opened the app before (HTTP and code cache warm)"
+            " | "
+            + ", ".join(f"{r['first_chart_s']:.1f}" for r in startup.get("returning", []))
+            + " s | |",
             "| Train page usable (Train button), from `streamlit run` | "
             + ", ".join(f"{v:.1f}" for v in train)
             + " s | |",
