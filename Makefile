@@ -19,7 +19,7 @@ $(BIN)/.installed-dev: $(BIN)/.installed requirements-dev.txt
 
 # Start the dashboard on the bundled offline sample; no network needed.
 run: $(BIN)/.installed
-	$(BIN)/python -m streamlit run app.py --server.port $(PORT)
+	$(BIN)/python -m streamlit run server.py --server.port $(PORT)
 
 # The browser tests (tests/browser) drive Debian's Chromium through Playwright; Playwright's
 # own browser download is never used. Installed here when missing; without it, make test fails.

@@ -1,5 +1,6 @@
-"""Start-up: from `streamlit run` to the Data page's chart in headless Chromium, then the
-Train page usable; and whether the server has loaded TensorFlow by then.
+"""Start-up: from `streamlit run server.py` (what `make run` starts) to the Data page's
+chart in headless Chromium, then the Train page usable; and whether the server has
+loaded TensorFlow by then.
 
 Chromium (Debian's /usr/bin/chromium, never a browser of Playwright's own) is
 started before the server, so its own start is not counted. The clock starts
@@ -45,13 +46,14 @@ TRAIN_BUTTON = '[data-testid="stFormSubmitButton"] button'
 
 
 def streamlit_command(port: int) -> list[str]:
-    """`streamlit run app.py`, headless, on ``port`` of the loopback interface only."""
+    """`streamlit run server.py` as `make run` starts it, headless, on ``port`` of the
+    loopback interface only."""
     return [
         sys.executable,
         "-m",
         "streamlit",
         "run",
-        "app.py",
+        "server.py",
         "--server.headless",
         "true",
         "--server.port",

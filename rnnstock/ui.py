@@ -40,7 +40,7 @@ class LoadedData:
 # -- cached loaders (st.cache_data: each source is parsed once per server) ---------
 
 
-@st.cache_data(show_spinner="Loading the offline sample…")
+@st.cache_data(show_spinner=False)  # a bundled file loads in a blink; server.py preloads one
 def cached_sample(name: str) -> pd.DataFrame:
     return load_sample(name)
 
@@ -54,6 +54,24 @@ def cached_csv(content: bytes, filename: str) -> pd.DataFrame:
 def cached_ticker(ticker: str, day: datetime.date) -> pd.DataFrame:
     """At most one download per ticker per day (``day`` is part of the cache key)."""
     return fetch_ticker(ticker, today=day)
+
+
+def warm_up() -> None:
+    """What the first visit would otherwise wait for, done while the server starts.
+
+    Run by server.py in a thread as soon as Streamlit is up (the browser is
+    still loading its scripts then): the pages' modules (pandas, Plotly's
+    figure classes; never TensorFlow nor scikit-learn), the default offline
+    sample into the shared cache, and one price chart, which makes Plotly load
+    its validators. Saves the first visitor about 0.7 s (bench/README.md).
+    """
+    import rnnstock.charts
+    import rnnstock.ui_compare
+    import rnnstock.ui_forecast
+    import rnnstock.ui_train
+
+    name = DataSpec().name
+    rnnstock.charts.price_figure(cached_sample(name), name).to_plotly_json()
 
 
 def kept(key: str) -> dict[str, str]:

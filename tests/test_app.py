@@ -201,6 +201,20 @@ def test_the_data_and_train_pages_render_without_tensorflow_or_scikit_learn():
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+def test_the_servers_warm_up_loads_the_first_page_without_tensorflow_or_scikit_learn():
+    """server.py readies the first page while the browser loads; it must not load TF."""
+    script = (
+        "import sys; from rnnstock.ui import cached_sample, warm_up; warm_up();"
+        "assert 'plotly.graph_objs' in sys.modules and 'rnnstock.ui_train' in sys.modules;"
+        "heavy = sorted(m for m in ('tensorflow', 'keras', 'sklearn') if m in sys.modules);"
+        "print(heavy); sys.exit(1 if heavy else 0)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
 # -- the Train page -------------------------------------------------------------------
 
 

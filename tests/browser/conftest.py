@@ -1,4 +1,4 @@
-"""The dashboard in a real browser: `streamlit run app.py` on a loopback port, driven
+"""The dashboard in a real browser: `streamlit run server.py` on a loopback port, driven
 by Playwright in Debian's Chromium (never a browser of Playwright's own).
 
 One server serves the whole session (its worker process loads TensorFlow once);
@@ -93,7 +93,7 @@ def screenshot_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory, screenshot_dir) -> str:
-    """`streamlit run app.py`, headless on a free loopback port; its URL."""
+    """`streamlit run server.py` as `make run` starts it, headless on a free loopback port."""
     port = free_port()
     env = dict(
         os.environ,
