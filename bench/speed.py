@@ -132,8 +132,11 @@ def reference_comparison(epochs: int, csv: str = str(MASTERCARD_CSV)) -> dict:
 def pipeline_comparison(epochs: int, csv: str = str(MASTERCARD_CSV)) -> dict:
     """What the Compare page does: both DataCamp presets to one JobManager, wait for both.
 
-    Runs in a fresh process that, like the server, has not imported TensorFlow;
-    the clock includes creating the manager and starting its worker processes.
+    Runs in a fresh process that, like the server, has not imported TensorFlow.
+    The Compare page's first render makes the manager (and it starts its worker
+    processes); the clock starts at the click, at once after that, so TensorFlow's
+    import and most of the workers' start are inside it. ``with_manager_s`` also
+    counts making the manager.
     """
     from rnnstock.data import read_price_csv
     from rnnstock.jobs import DONE, JobManager
@@ -144,13 +147,15 @@ def pipeline_comparison(epochs: int, csv: str = str(MASTERCARD_CSV)) -> dict:
     for cell in CELLS:
         spec = get_preset(f"datacamp-{cell.lower()}").spec
         specs.append(spec.replace(train=spec.train.replace(epochs=epochs)))
-    started = time.perf_counter()
-    manager = JobManager()
+    created = time.perf_counter()
+    manager = JobManager()  # the page's first render
     try:
+        started = time.perf_counter()  # the click
         jobs = [manager.submit(spec, prices=prices, label=spec.model.cell) for spec in specs]
         for job in jobs:
             manager.wait(job.id, timeout=1800)
         seconds = time.perf_counter() - started
+        with_manager = time.perf_counter() - created
         failed = [f"{job.label}: {job.status} {job.error}" for job in jobs if job.status != DONE]
         if failed:
             raise RuntimeError("; ".join(failed))
@@ -164,6 +169,7 @@ def pipeline_comparison(epochs: int, csv: str = str(MASTERCARD_CSV)) -> dict:
         warm_seconds = time.perf_counter() - warm_started
         return {
             "seconds": seconds,
+            "with_manager_s": with_manager,
             "warm_seconds": warm_seconds,
             "workers": manager.workers,
             "rmse": {job.label: job.result.rmse for job in jobs},
@@ -204,6 +210,9 @@ def time_to_comparison(*, epochs: int, reps: int, csv: str = str(MASTERCARD_CSV)
         "reference_seconds": spread(ref),
         "rnnstock_seconds": spread(ours),
         "rnnstock_warm_seconds": spread([r["warm_seconds"] for r in runs if "warm_seconds" in r]),
+        "rnnstock_with_manager_seconds": spread(
+            [r["with_manager_s"] for r in runs if "with_manager_s" in r]
+        ),
         "fraction_of_reference": spread([b / a for a, b in zip(ref, ours, strict=True)]),
         "warm_fraction_of_reference": spread(
             [

@@ -251,7 +251,12 @@ class JobManager:
     # -- inside -----------------------------------------------------------------
 
     def _new_executor(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(max_workers=self.workers, mp_context=self._context)
+        """Worker processes, started now: by the time a training is asked for they have
+        Python and the pipeline's modules loaded, and only TensorFlow is left to import."""
+        executor = ProcessPoolExecutor(max_workers=self.workers, mp_context=self._context)
+        for _ in range(self.workers):  # each submission starts a process while none is idle
+            executor.submit(_prepare_worker)
+        return executor
 
     def _replace_workers_if_due(self) -> None:
         """New worker processes once the old ones have trained their share and sit idle.
@@ -324,6 +329,12 @@ class JobManager:
                 job.started = job.submitted
             job.status = status
             self._cancel_flags.pop(job.id, None)
+
+
+def _prepare_worker() -> None:
+    """A new worker's first task: the pipeline's modules (pandas, NumPy), not TensorFlow,
+    which is imported only once a training is asked for."""
+    import rnnstock.experiment  # noqa: F401
 
 
 def _train_in_worker(job_id, spec, prices, events, cancel_flag) -> ExperimentResult:

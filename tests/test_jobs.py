@@ -132,3 +132,28 @@ def test_workers_are_replaced_after_their_share_of_trainings_when_idle():
         assert jobs.wait(second.id, timeout=120).status == DONE
     finally:
         jobs.shutdown()
+
+
+def test_workers_start_with_the_manager_but_load_tensorflow_only_for_a_training():
+    """A page that makes the manager gets its trainers started; TensorFlow waits for a job."""
+    import multiprocessing
+
+    others = {child.pid for child in multiprocessing.active_children()}
+    jobs = JobManager(workers=2)
+    try:
+
+        def started():  # this manager's processes: its event queue's server and 2 workers
+            return [c for c in multiprocessing.active_children() if c.pid not in others]
+
+        deadline = time.monotonic() + 60
+        while len(started()) < 3:
+            assert time.monotonic() < deadline, "the workers did not start"
+            time.sleep(0.1)
+        time.sleep(3)  # long enough for a worker to have imported TensorFlow, were it to
+        for child in started():
+            maps = Path(f"/proc/{child.pid}/maps").read_text()
+            assert "libtensorflow" not in maps, f"{child.name} loaded TensorFlow"
+        job = jobs.submit(TINY, prices=make_prices())
+        assert jobs.wait(job.id, timeout=120).status == DONE, job.error
+    finally:
+        jobs.shutdown()
