@@ -62,8 +62,9 @@ def warm_up() -> None:
     Run by server.py in a thread as soon as Streamlit is up (the browser is
     still loading its scripts then): the pages' modules (pandas, Plotly's
     figure classes; never TensorFlow nor scikit-learn), the default offline
-    sample into the shared cache, and one price chart, which makes Plotly load
-    its validators. Saves the first visitor about 0.7 s (bench/README.md).
+    sample into the shared cache, and one price chart and statistics table,
+    which load Plotly's validators and JSON encoder and pandas' templates.
+    Saves the first visitor about 0.7 s (bench/README.md).
     """
     import rnnstock.charts
     import rnnstock.ui_compare
@@ -71,7 +72,9 @@ def warm_up() -> None:
     import rnnstock.ui_train
 
     name = DataSpec().name
-    rnnstock.charts.price_figure(cached_sample(name), name).to_plotly_json()
+    prices = cached_sample(name)
+    rnnstock.charts.price_figure(prices, name).to_json()  # as st.plotly_chart sends it
+    summary_statistics(prices)  # a Styler: pandas' templates (jinja2)
 
 
 def kept(key: str) -> dict[str, str]:
