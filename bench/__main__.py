@@ -87,7 +87,12 @@ def section_comparison(args) -> dict:
 
 
 def section_startup(args) -> dict:
-    from bench.startup import measure_returning_browser, measure_startup, server_import_time
+    from bench.startup import (
+        measure_floor,
+        measure_returning_browser,
+        measure_startup,
+        server_import_time,
+    )
 
     print("\n== 3. Start-up: streamlit run → Data page chart, Train page ==", flush=True)
     from bench.startup import CHROMIUM
@@ -119,13 +124,22 @@ def section_startup(args) -> dict:
             f" {row['first_chart_s']:.1f} s from `streamlit run`, load {row['load_before'][0]:.1f}",
             flush=True,
         )
+    floor = []
+    for rep in range(max(1, min(args.reps, 3))):
+        row = measure_floor()
+        floor.append(row)
+        print(
+            f"  run {rep + 1}, an app with the price chart and nothing else (the floor):"
+            f" first chart {row['first_chart_s']:.1f} s",
+            flush=True,
+        )
     imports = server_import_time()
     print(
         f"  python -X importtime of the pages' modules: {imports['seconds']:.1f} s, TensorFlow"
         f" imported: {imports['tensorflow_imported']}; slowest: "
         + ", ".join(f"{n} {ms:.0f} ms" for n, ms in imports["slowest_imports_ms"][:4])
     )
-    return {"runs": runs, "returning": returning, "imports": imports}
+    return {"runs": runs, "returning": returning, "floor": floor, "imports": imports}
 
 
 def section_memory(args) -> dict:

@@ -45,15 +45,15 @@ CHART_DRAWN_JS = """
 TRAIN_BUTTON = '[data-testid="stFormSubmitButton"] button'
 
 
-def streamlit_command(port: int) -> list[str]:
-    """`streamlit run server.py` as `make run` starts it, headless, on ``port`` of the
-    loopback interface only."""
+def streamlit_command(port: int, script: str = "server.py") -> list[str]:
+    """`streamlit run server.py` as `make run` starts it (or ``script``), headless, on
+    ``port`` of the loopback interface only."""
     return [
         sys.executable,
         "-m",
         "streamlit",
         "run",
-        "server.py",
+        script,
         "--server.headless",
         "true",
         "--server.port",
@@ -111,7 +111,7 @@ def _stop(process: subprocess.Popen) -> None:
 
 
 @contextlib.contextmanager
-def _server(timeout: float):
+def _server(timeout: float, script: str = "server.py"):
     """`streamlit run` on a free port; yields (process, url, launch time) once it answers."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -120,7 +120,7 @@ def _server(timeout: float):
     with tempfile.TemporaryFile() as log:
         started = time.perf_counter()
         process = subprocess.Popen(
-            streamlit_command(port),
+            streamlit_command(port, script),
             cwd=REPO,
             env=env,
             stdout=log,
@@ -212,6 +212,36 @@ def measure_returning_browser(timeout: float = 90.0) -> dict:
         finally:
             browser.close()
     figures["load_after"] = list(os.getloadavg())
+    return figures
+
+
+def measure_floor(timeout: float = 90.0) -> dict:
+    """The first chart's floor on this machine: Streamlit and Plotly alone.
+
+    An app with the Data page's price chart and nothing else (bench/floor_app.py),
+    on a server that has already run it once (its imports done, as server.py's
+    warm-up does for the dashboard): the server's start-up plus the time from a
+    fresh browser tab's navigation to the drawn chart.
+    """
+    from playwright.sync_api import sync_playwright
+
+    figures: dict = {"load_before": list(os.getloadavg())}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            with _server(timeout, "bench/floor_app.py") as (_, url, started):
+                figures["server_answers_s"] = time.perf_counter() - started
+                for visit in ("warm-up", "timed"):
+                    context = browser.new_context(viewport={"width": 1280, "height": 800})
+                    page = context.new_page()
+                    navigated = time.perf_counter()
+                    page.goto(url)
+                    page.wait_for_function(CHART_DRAWN_JS, timeout=timeout * 1000)
+                    figures[f"{visit}_visit_s"] = time.perf_counter() - navigated
+                    context.close()
+        finally:
+            browser.close()
+    figures["first_chart_s"] = figures["server_answers_s"] + figures["timed_visit_s"]
     return figures
 
 
