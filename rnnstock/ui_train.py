@@ -15,7 +15,7 @@ import streamlit as st
 
 from rnnstock.charts import loss_figure, prediction_figure
 from rnnstock.evaluation import DIRECTION_NOTE, METRIC_LABELS
-from rnnstock.jobs import CANCELLED, DONE, FAILED, QUEUED, Job, JobManager
+from rnnstock.jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, Job, JobManager
 from rnnstock.presets import PRESETS, get_preset
 from rnnstock.specs import CELLS, ExperimentSpec, ModelSpec, SplitSpec, TrainSpec
 from rnnstock.ui import (
@@ -424,10 +424,31 @@ def downloads(result, figure: go.Figure) -> None:
     )
 
 
+def run_status(job: Job) -> str:
+    """A run's state as the runs table says it: "training, epoch 3 of 20" while it trains."""
+    if job.status == RUNNING:
+        return f"training, epoch {len(job.progress)} of {job.epochs}"
+    return {QUEUED: "waiting"}.get(job.status, job.status)
+
+
 def runs_table() -> None:
+    """This session's runs, newest first; redrawn every second while one is unfinished,
+    so its status follows the training instead of saying what it was at the click."""
+    if any(not job.done for job in session_jobs()):
+        _live_runs_table()
+    else:
+        _draw_runs_table()
+
+
+@st.fragment(run_every=1.0)
+def _live_runs_table() -> None:
+    _draw_runs_table()
+
+
+def _draw_runs_table() -> None:
     rows = []
     for job in session_jobs():
-        row = {"status": job.status, "model": job.label, "epochs": job.epochs}
+        row = {"status": run_status(job), "model": job.label, "epochs": job.epochs}
         if job.result is not None:
             summary = job.result.summary()
             row.update(

@@ -265,6 +265,23 @@ def test_a_tiny_model_trains_in_the_background_and_shows_its_results():
     assert list(runs["status"]) == ["done"] and runs["RMSE"].iloc[0] > 0
 
 
+def test_the_runs_table_says_how_far_a_training_is():
+    from rnnstock.jobs import RUNNING, Job
+    from rnnstock.training import EpochProgress
+    from rnnstock.ui_train import run_status
+    from tests.test_experiment import TINY
+
+    job = Job(id="job-1", spec=TINY, label="tiny")
+    assert run_status(job) == "waiting"
+    job.status = RUNNING
+    job.progress.append(
+        EpochProgress(epoch=1, epochs=2, loss=0.1, val_loss=None, seconds=1.0, elapsed=1.0)
+    )
+    assert run_status(job) == "training, epoch 1 of 2"
+    job.status = "done"
+    assert run_status(job) == "done"
+
+
 def test_a_preset_fills_the_form():
     app = open_train_page()
     app.selectbox(key="preset").select("datacamp-gru").run()
