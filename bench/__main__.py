@@ -86,6 +86,16 @@ def section_comparison(args) -> dict:
     return result
 
 
+def _repeat(measure, reps: int, describe) -> list[dict]:
+    """``measure()`` ``reps`` times, printing ``describe(row)`` after each run."""
+    rows = []
+    for rep in range(reps):
+        row = measure()
+        rows.append(row)
+        print(f"  run {rep + 1}{describe(row)}", flush=True)
+    return rows
+
+
 def section_startup(args) -> dict:
     from bench.startup import (
         measure_floor,
@@ -100,39 +110,37 @@ def section_startup(args) -> dict:
     if not os.path.exists(CHROMIUM):
         print(f"  skipped: {CHROMIUM} is missing (apt-get install chromium)")
         return {"runs": [], "skipped": f"{CHROMIUM} is missing"}
-    runs = []
-    for rep in range(max(1, min(args.reps, 3))):
-        row = measure_startup()
-        runs.append(row)
-        print(
-            f"  run {rep + 1}: server answers {row['server_answers_s']:.1f} s, Data title"
+    reps = max(1, min(args.reps, 3))
+    runs = _repeat(
+        measure_startup,
+        reps,
+        lambda row: (
+            f": server answers {row['server_answers_s']:.1f} s, Data title"
             f" {row['data_title_s']:.1f} s, first chart"
             f" {row['first_chart_s']:.1f} s (target ≤ 3), Train page usable"
             f" {row['train_page_usable_s']:.1f} s ({row['train_page_after_navigation_s']:.1f} s"
             f" after navigating), TensorFlow loaded in the server:"
             f" {row['tensorflow_after_data_page'] or row['tensorflow_after_train_page']},"
             f" server RSS {row['server_rss_mb_after_train_page']:.0f} MB,"
-            f" load {row['load_before'][0]:.1f}",
-            flush=True,
-        )
-    returning = []
-    for rep in range(max(1, min(args.reps, 3))):
-        row = measure_returning_browser()
-        returning.append(row)
-        print(
-            f"  run {rep + 1}, a browser that has opened the app before: first chart"
-            f" {row['first_chart_s']:.1f} s from `streamlit run`, load {row['load_before'][0]:.1f}",
-            flush=True,
-        )
-    floor = []
-    for rep in range(max(1, min(args.reps, 3))):
-        row = measure_floor()
-        floor.append(row)
-        print(
-            f"  run {rep + 1}, an app with the price chart and nothing else (the floor):"
-            f" first chart {row['first_chart_s']:.1f} s",
-            flush=True,
-        )
+            f" load {row['load_before'][0]:.1f}"
+        ),
+    )
+    returning = _repeat(
+        measure_returning_browser,
+        reps,
+        lambda row: (
+            ", a browser that has opened the app before: first chart"
+            f" {row['first_chart_s']:.1f} s from `streamlit run`, load {row['load_before'][0]:.1f}"
+        ),
+    )
+    floor = _repeat(
+        measure_floor,
+        reps,
+        lambda row: (
+            ", an app with the price chart and nothing else (the floor): first chart"
+            f" {row['first_chart_s']:.1f} s"
+        ),
+    )
     imports = server_import_time()
     print(
         f"  python -X importtime of the pages' modules: {imports['seconds']:.1f} s, TensorFlow"

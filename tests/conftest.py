@@ -6,6 +6,8 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -73,3 +75,19 @@ def mastercard() -> pd.DataFrame:
     from rnnstock.data import read_price_csv
 
     return read_price_csv(MASTERCARD_CSV)
+
+
+def assert_not_imported(script: str, modules=("tensorflow", "keras")) -> None:
+    """Run ``script`` in a fresh interpreter and check none of ``modules`` got imported."""
+    check = (
+        f"heavy = [m for m in {tuple(modules)!r} if m in sys.modules];"
+        "print(heavy); sys.exit(1 if heavy else 0)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", f"import sys; {script}; {check}"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr

@@ -1,14 +1,12 @@
 """The dashboard, driven headless with Streamlit's AppTest (no browser, no network)."""
 
-import subprocess
-import sys
 import time
 
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import MASTERCARD_CSV, REPO
+from tests.conftest import MASTERCARD_CSV, REPO, assert_not_imported
 
 
 @pytest.fixture
@@ -183,36 +181,28 @@ def test_a_ticker_download_feeds_the_pages(monkeypatch):
     assert "400 trading days" in app.sidebar.caption[0].value
 
 
+WITHOUT_SCIKIT_LEARN = ("tensorflow", "keras", "sklearn")
+
+
 def test_the_data_and_train_pages_render_without_tensorflow_or_scikit_learn():
     """The first chart and the Train form never wait for TensorFlow, nor scikit-learn (~1 s)."""
-    script = (
-        "import sys;"
+    assert_not_imported(
         "from streamlit.testing.v1 import AppTest;"
         f"app = AppTest.from_file({str(REPO / 'app.py')!r}, default_timeout=60).run();"
         "assert not app.exception, app.exception;"
         "app = app.switch_page('app_pages/train.py').run();"
-        "assert not app.exception and app.button, app.exception;"
-        "heavy = sorted(m for m in ('tensorflow', 'keras', 'sklearn') if m in sys.modules);"
-        "print(heavy); sys.exit(1 if heavy else 0)"
+        "assert not app.exception and app.button, app.exception",
+        WITHOUT_SCIKIT_LEARN,
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=120
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_the_servers_warm_up_loads_the_first_page_without_tensorflow_or_scikit_learn():
     """server.py readies the first page while the browser loads; it must not load TF."""
-    script = (
-        "import sys; from rnnstock.ui import cached_sample, warm_up; warm_up();"
-        "assert 'plotly.graph_objs' in sys.modules and 'rnnstock.ui_train' in sys.modules;"
-        "heavy = sorted(m for m in ('tensorflow', 'keras', 'sklearn') if m in sys.modules);"
-        "print(heavy); sys.exit(1 if heavy else 0)"
+    assert_not_imported(
+        "from rnnstock.ui import warm_up; warm_up();"
+        "assert 'plotly.graph_objs' in sys.modules and 'rnnstock.ui_train' in sys.modules",
+        WITHOUT_SCIKIT_LEARN,
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=120
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
 
 
 # -- the Train page -------------------------------------------------------------------

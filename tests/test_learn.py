@@ -2,8 +2,6 @@
 and the page's parameter counts against Keras' for every cell type at several sizes."""
 
 import math
-import subprocess
-import sys
 
 import pandas as pd
 import pytest
@@ -13,7 +11,7 @@ from rnnstock import learn
 from rnnstock.models import build_model, parameter_count, summary_rows
 from rnnstock.specs import CELLS, ModelSpec, SplitSpec
 from rnnstock.windows import split_series
-from tests.conftest import REPO, make_prices
+from tests.conftest import REPO, assert_not_imported, make_prices
 
 # -- rnnstock.learn, no Streamlit ------------------------------------------------------
 
@@ -104,27 +102,12 @@ def test_scaling_check_counts_test_days_above_the_training_maximum():
     assert "never asked" in check.sentence("a falling price")
 
 
-def _no_tensorflow_after(script: str) -> None:
-    check = (
-        "heavy = [m for m in ('tensorflow', 'keras') if m in sys.modules];"
-        "print(heavy); sys.exit(1 if heavy else 0)"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", f"import sys; {script}; {check}"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-
-
 def test_importing_learn_does_not_load_tensorflow():
-    _no_tensorflow_after("import rnnstock.learn")
+    assert_not_imported("import rnnstock.learn")
 
 
 def test_the_learn_page_renders_without_tensorflow():
-    _no_tensorflow_after(
+    assert_not_imported(
         "from streamlit.testing.v1 import AppTest;"
         f"app = AppTest.from_file({str(REPO / 'app.py')!r}, default_timeout=60).run();"
         "app.switch_page('app_pages/learn.py').run();"
