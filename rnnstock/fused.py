@@ -36,14 +36,6 @@ from rnnstock.specs import ModelSpec
 
 FUSED_CELLS = ("LSTM", "GRU")
 
-# The fused LSTM runs each batch as two halves, two BlockLSTM ops that TensorFlow's
-# two inter-op threads (models.TRAINING_INTEROP_THREADS) run side by side: a training
-# uses both cores, as the tutorial's code does, where one op's small matrix products
-# (32×126 by 126×500) gain nothing from a second intra-op thread. Always two, whatever
-# else is training, so that a seed gives the same weights every time; the halves'
-# gradients add up to the batch's, in the same order every step.
-LSTM_SHARDS = 2
-
 
 def fused_applies(spec: ModelSpec) -> bool:
     """Whether ``spec`` trains with a fused layer (``build_model(..., fused=True)``).
@@ -140,25 +132,27 @@ def _fused_classes() -> dict[str, type]:
                 )
                 return h, c
 
-            if LSTM_SHARDS == 2:
-                # An odd batch gets one zero window so that both halves have windows (the
-                # gradient of an empty half is garbage); its outputs are dropped, so its
-                # share of every gradient is exactly zero.
-                batch = tf.shape(x)[1]
-                odd = batch % 2
-                parts = [
-                    block(*part)
-                    for part in zip(
-                        tf.split(tf.pad(x, [[0, 0], [0, odd], [0, 0]]), 2, axis=1),
-                        tf.split(tf.pad(h0, [[0, odd], [0, 0]]), 2, axis=0),
-                        tf.split(tf.pad(c0, [[0, odd], [0, 0]]), 2, axis=0),
-                        strict=True,
-                    )
-                ]
-                h = tf.concat([p[0] for p in parts], axis=1)[:, :batch]
-                c = tf.concat([p[1] for p in parts], axis=1)[:, :batch]
-            else:
-                h, c = block(x, h0, c0)
+            # Each batch as two halves, two BlockLSTM ops that TensorFlow's two inter-op
+            # threads (models.TRAINING_INTEROP_THREADS) run side by side: a training uses
+            # both cores, as the tutorial's code does, where one op's small products
+            # (32×126 by 126×500) gain nothing from a second intra-op thread. Always two,
+            # whatever else is training, so a seed gives the same weights every time.
+            # An odd batch gets one zero window so that both halves have windows (the
+            # gradient of an empty half is garbage); its outputs are dropped, so its
+            # share of every gradient is exactly zero.
+            batch = tf.shape(x)[1]
+            odd = batch % 2
+            parts = [
+                block(*part)
+                for part in zip(
+                    tf.split(tf.pad(x, [[0, 0], [0, odd], [0, 0]]), 2, axis=1),
+                    tf.split(tf.pad(h0, [[0, odd], [0, 0]]), 2, axis=0),
+                    tf.split(tf.pad(c0, [[0, odd], [0, 0]]), 2, axis=0),
+                    strict=True,
+                )
+            ]
+            h = tf.concat([p[0] for p in parts], axis=1)[:, :batch]
+            c = tf.concat([p[1] for p in parts], axis=1)[:, :batch]
             last, outputs = keras_outputs(self, h)
             return last, outputs, [last, c[-1]]
 

@@ -72,7 +72,7 @@ class Windows:
     @property
     def n_train(self) -> int:
         """Training windows, validation windows included."""
-        return len(self.X_train) + len(self.X_val)
+        return self.split.train_windows(self.window)
 
     def to_prices(self, scaled: np.ndarray) -> np.ndarray:
         """Map scaled values (any shape) back to prices."""
