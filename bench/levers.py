@@ -35,7 +35,13 @@ class Variant:
     intra_threads: int = 0  # 0 = TensorFlow's default (one per core), as before this issue
     inter_threads: int = 0
     steps_per_execution: int = 1
-    pipeline: str = "numpy"  # or "tf.data": a cached, pre-batched tf.data.Dataset
+    # "numpy": model.fit(X, y), Keras' own tf.data pipeline with tf.data's autotuner;
+    # "no-autotune": the same pipeline with the autotuner off (training.batches);
+    # "tf.data": a cached, pre-batched tf.data.Dataset of our own.
+    pipeline: str = "numpy"
+    # Pinned to this many cores (0: all), as a training is when another one shares the
+    # machine (a comparison's two models on 2 cores).
+    cores: int = 0
     batch_hook: bool = True  # rnnstock's cancel check after every batch
     malloc_tuned: bool = False  # glibc keeps freed memory instead of unmapping it
     fused: bool = False  # rnnstock.fused's layer (LSTM: TF's BlockLSTM op; GRU: batched grads)
@@ -46,6 +52,8 @@ def train_variant(variant: Variant, epochs: int, csv: str = str(MASTERCARD_CSV))
     """Train the DataCamp model once under ``variant`` (call in a fresh process)."""
     for key, value in variant.env.items():
         os.environ[key] = str(value)
+    if variant.cores:
+        os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[: variant.cores])
     if variant.malloc_tuned:
         from rnnstock.training import keep_freed_memory
 
@@ -112,6 +120,11 @@ def train_variant(variant: Variant, epochs: int, csv: str = str(MASTERCARD_CSV))
             .prefetch(tf.data.AUTOTUNE)
         )
         fit_args = {"x": data}
+    elif variant.pipeline == "no-autotune":
+        from rnnstock.training import batches
+
+        batch = spec.train.batch_size
+        fit_args = {"x": batches(windows.X_train, windows.y_train, batch, shuffle=True)}
     else:
         fit_args = {
             "x": windows.X_train,
@@ -188,9 +201,31 @@ VARIANTS = {
     ),
     "fused-xla": Variant(
         "fused layer + XLA where it compiles (GRU), 8 steps/call, malloc kept, 1 intra-op"
-        " thread, 2 inter-op (the LSTM's two halves at once; rnnstock now)",
+        " thread, 2 inter-op (the LSTM's two halves at once)",
         fused=True,
         jit_compile=True,
+        **{**TUNED, "inter_threads": 2},
+    ),
+    "fused-xla-1core": Variant(
+        "the same on one core, as beside another training",
+        fused=True,
+        jit_compile=True,
+        cores=1,
+        **{**TUNED, "inter_threads": 2},
+    ),
+    "no-autotune": Variant(
+        "the same with tf.data's autotuner off (rnnstock now)",
+        fused=True,
+        jit_compile=True,
+        pipeline="no-autotune",
+        **{**TUNED, "inter_threads": 2},
+    ),
+    "no-autotune-1core": Variant(
+        "the same with the autotuner off, on one core",
+        fused=True,
+        jit_compile=True,
+        pipeline="no-autotune",
+        cores=1,
         **{**TUNED, "inter_threads": 2},
     ),
     "rnnstock-spe32": Variant(
@@ -311,6 +346,7 @@ DEFAULT_LEVERS = [
     "rnnstock-2t",
     "fused",
     "fused-xla",
+    "no-autotune",
 ]
 
 
@@ -392,7 +428,7 @@ def parallel_levers(*, epochs: int, reps: int, variant: Variant | None = None) -
     """LSTM + GRU: one after the other with every thread, or at once with one thread each."""
     from bench.common import spread
 
-    variant = variant or VARIANTS["fused-xla"]  # what rnnstock does now
+    variant = variant or VARIANTS["no-autotune"]  # what rnnstock does now
     cores = os.cpu_count() or 1
     arms = {
         f"sequential, {cores} threads each": {"parallel": False, "threads": 0},

@@ -1,16 +1,19 @@
 """The speed settings of training (the fused LSTM, XLA for long runs, steps per call, one
-thread, malloc) keep runs seeded and reproducible. Speed itself is measured by `make bench`."""
+thread, malloc, tf.data without its autotuner) keep runs seeded and reproducible. Speed
+itself is measured by `make bench`."""
 
 import os
 import subprocess
 import sys
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from rnnstock.experiment import run_experiment
+from rnnstock.models import import_keras
 from rnnstock.specs import TrainSpec
-from rnnstock.training import keep_freed_memory, use_xla
+from rnnstock.training import batches, keep_freed_memory, use_xla
 from tests.test_experiment import TINY as BASE
 
 # The pipeline tests' tiny run (a GRU: rnnstock's fused LSTM cannot be compiled by XLA),
@@ -80,3 +83,33 @@ def test_tensorflow_runs_one_thread_per_op_and_two_ops_at_once():
 
 def test_malloc_setting_is_harmless():
     assert keep_freed_memory() in (True, False)  # False off glibc; never raises
+
+
+def test_batches_train_exactly_as_fitting_the_arrays_does():
+    """The pipeline without tf.data's autotuner gives the same batches in the same shuffled
+    order as ``model.fit(X, y)``: the same losses and weights, to the last bit."""
+    keras = import_keras()
+    rng = np.random.default_rng(0)
+    X = rng.random((75, 6, 1), dtype=np.float32)  # 75 windows: two batches of 32 and one of 11
+    y = X[:, -1] * 2
+    X_val, y_val = X[:20], y[:20]
+
+    def train(data: dict):
+        keras.utils.set_random_seed(3)
+        model = keras.Sequential([keras.Input((6, 1)), keras.layers.GRU(3), keras.layers.Dense(1)])
+        model.compile(optimizer="rmsprop", loss="mse")
+        history = model.fit(**data, epochs=4, verbose=0)
+        return history.history, model.get_weights()
+
+    as_arrays = train(
+        {"x": X, "y": y, "batch_size": 32, "shuffle": True, "validation_data": (X_val, y_val)}
+    )
+    pipeline = batches(X, y, 32, shuffle=True)
+    assert pipeline.options().autotune.enabled is False
+    assert len(pipeline) == 3
+    as_batches = train(
+        {"x": pipeline, "shuffle": False, "validation_data": batches(X_val, y_val, 32)}
+    )
+    assert as_batches[0] == as_arrays[0]  # every epoch's loss and validation loss
+    for mine, keras_own in zip(as_batches[1], as_arrays[1], strict=True):
+        np.testing.assert_array_equal(mine, keras_own)
