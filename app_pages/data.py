@@ -1,4 +1,4 @@
-"""Data page: the price history, its statistics, and a preview of the train/test split."""
+"""Data page: the price history, a preview of the train/test split, and statistics."""
 
 import streamlit as st
 
@@ -10,25 +10,36 @@ data = st.session_state["loaded_data"]
 st.title("Data")
 prices = require_prices(data)
 st.caption(prices.attrs.get("source", data.title))
-candlestick = st.toggle("Candlesticks", help="Open, high, low and close for each day")
-st.plotly_chart(price_figure(prices, data.title, candlestick=candlestick))
+# Only the open tab is drawn (on_change="rerun"): the page opens on one chart, not
+# two charts and two tables, and the browser draws the price history sooner.
+history, split_tab, statistics = st.tabs(
+    ["Price history", "Train / test split", "Statistics"], key="data_tab", on_change="rerun"
+)
 
-stats, missing = st.columns([3, 1])
-stats.subheader("Summary statistics")
-stats.table(summary_statistics(prices))
-missing.subheader("Missing values")
-missing.table(prices.isna().sum().rename("missing"))
+if history.open:
+    with history:
+        candlestick = st.toggle("Candlesticks", help="Open, high, low and close for each day")
+        st.plotly_chart(price_figure(prices, data.title, candlestick=candlestick))
 
-st.subheader("Train / test split")
-split = split_controls(data)
-if split is not None:
-    periods = windowed_split(prices, split)
-    st.plotly_chart(split_figure(periods, data.title))
-    train_days, test_days, train_windows, _ = st.columns(4)
-    train_days.metric("Training days", f"{len(periods.train):,}")
-    test_days.metric("Test days", f"{len(periods.test):,}")
-    train_windows.metric(
-        "Training windows",
-        f"{periods.train_windows(split.window):,}",
-        help=f"Each window: {split.window} days in, the next day's price out.",
-    )
+if split_tab.open:
+    with split_tab:
+        split = split_controls(data)
+        if split is not None:
+            periods = windowed_split(prices, split)
+            st.plotly_chart(split_figure(periods, data.title))
+            train_days, test_days, train_windows, _ = st.columns(4)
+            train_days.metric("Training days", f"{len(periods.train):,}")
+            test_days.metric("Test days", f"{len(periods.test):,}")
+            train_windows.metric(
+                "Training windows",
+                f"{periods.train_windows(split.window):,}",
+                help=f"Each window: {split.window} days in, the next day's price out.",
+            )
+
+if statistics.open:
+    with statistics:
+        stats, missing = st.columns([3, 1])
+        stats.subheader("Summary statistics")
+        stats.table(summary_statistics(prices))
+        missing.subheader("Missing values")
+        missing.table(prices.isna().sum().rename("missing"))

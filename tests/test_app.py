@@ -14,20 +14,37 @@ def app():
     return AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
 
 
+SPLIT_TAB = {"data_tab": "Train / test split"}
+
+
+def open_tab(app: AppTest, label: str) -> AppTest:
+    """Click a tab of the Data page (only the open one is drawn)."""
+    app.session_state["data_tab"] = label
+    return app.run()
+
+
 def test_the_data_page_opens_on_an_offline_sample(app):
     app.run()
     assert not app.exception
     assert app.sidebar.radio(key="data_source").value == "sample"
     assert app.sidebar.selectbox(key="sample_name").value == "msft"
-    charts = app.get("plotly_chart")
-    assert len(charts) == 2  # the price history and the split preview
-    assert "Microsoft" in charts[0].proto.spec
-    assert "Train (before" in charts[1].proto.spec
+    assert [tab.label for tab in app.tabs] == ["Price history", "Train / test split", "Statistics"]
+    # Only the open tab is drawn: the first view is the price history alone.
+    [history] = app.get("plotly_chart")
+    assert "Microsoft" in history.proto.spec
+    assert not app.metric and not app.table
+
+    open_tab(app, "Train / test split")
+    [split] = app.get("plotly_chart")
+    assert "Train (before" in split.proto.spec
     metrics = {m.label: m.value for m in app.metric}
     total = int(metrics["Training days"].replace(",", "")) + int(
         metrics["Test days"].replace(",", "")
     )
     assert total == 7983  # every day of the MSFT sample is in one period or the other
+
+    open_tab(app, "Statistics")
+    assert not app.get("plotly_chart")
     stats, missing = app.table
     assert list(stats.value.columns) == ["Open", "High", "Low", "Close", "Volume"]
     assert (missing.value["missing"] == 0).all()
@@ -59,13 +76,12 @@ def open_app(**state) -> AppTest:
 def test_every_sample_can_be_picked(name, title):
     app = open_app(sample_name=name)
     assert not app.exception and not app.error
-    charts = app.get("plotly_chart")
-    assert len(charts) == 2
-    assert title in charts[0].proto.spec
+    [history] = app.get("plotly_chart")
+    assert title in history.proto.spec
 
 
-def test_the_split_preview_follows_the_settings(app):
-    app.run()
+def test_the_split_preview_follows_the_settings():
+    app = open_app(**SPLIT_TAB)
     app.slider(key="train_fraction").set_value(0.5).run()
     metrics = {m.label: m.value for m in app.metric}
     assert metrics["Training days"] == f"{int(7983 * 0.5):,}"
@@ -75,7 +91,7 @@ def test_the_split_preview_follows_the_settings(app):
 
 
 def test_a_window_longer_than_the_training_data_is_an_error_not_a_crash():
-    app = open_app(sample_name="sp500")
+    app = open_app(sample_name="sp500", **SPLIT_TAB)
     app.radio(key="split_mode").set_value("dates").run()
     app.date_input(key="train_end").set_value("1999-03-01").run()
     assert not app.exception

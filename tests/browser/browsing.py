@@ -148,6 +148,13 @@ class AppPage:
         self.page.get_by_test_id("stSidebarNavLink").filter(has_text=title).click()
         expect(self.main().get_by_role("heading", name=title, exact=True)).to_be_visible()
 
+    def open_tab(self, label: str) -> None:
+        """Click a tab of the page, as a person would; its content is drawn on the click."""
+        tab = self.main().get_by_role("tab", name=label, exact=True)
+        tab.click()
+        expect(tab).to_have_attribute("aria-selected", "true")
+        self.wait_until_drawn()
+
     def sidebar(self) -> Locator:
         return self.page.get_by_test_id("stSidebar")
 

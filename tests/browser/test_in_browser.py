@@ -14,14 +14,25 @@ from tests.browser.browsing import ERROR, METRIC, PROGRESS, TRAINING_TIMEOUT, Ap
 
 def test_the_app_opens_on_the_offline_sample_and_draws_its_chart(app: AppPage):
     app.open("/")
-    app.wait_for_charts(2)  # the price history and the split preview
+    app.wait_for_charts()  # the price history: the other tabs are drawn when opened
     main = app.main()
     expect(main.get_by_role("heading", name="Data", exact=True)).to_be_visible()
-    expect(main.locator(".gtitle").first).to_have_text("Microsoft (MSFT) price")
+    expect(main.locator(".gtitle")).to_have_text(["Microsoft (MSFT) price"])
     expect(app.sidebar()).to_contain_text("7,983 trading days")
-    expect(main.locator(METRIC).filter(has_text="Training days")).to_be_visible()
     app.snap("data", readme="data.png")
     app.assert_layout_fits()
+
+    app.open_tab("Train / test split")
+    expect(main.locator(METRIC).filter(has_text="Training days")).to_be_visible()
+    expect(main.locator(".gtitle")).to_have_text(["Microsoft (MSFT) stock price"])
+    expect(main.locator(".legendtext").first).to_contain_text("Train (before")
+    app.snap("data-split")
+    app.assert_layout_fits()
+
+    app.open_tab("Statistics")
+    expect(main.get_by_test_id("stTable")).to_have_count(2)
+    expect(main.get_by_test_id("stTable").first).to_contain_text("7,983")
+    app.snap("data-statistics")
 
 
 def test_a_tiny_lstm_trains_with_live_progress_and_shows_its_results(app: AppPage):
@@ -90,7 +101,7 @@ def test_a_messy_csv_upload_works_and_a_broken_one_shows_a_message(app: AppPage)
     )
     expect(app.main()).to_contain_text("CSV file messy-export.csv")
     expect(app.main().locator(".gtitle").first).to_have_text("messy-export.csv price")
-    app.wait_for_charts(2)
+    app.wait_for_charts()
     app.snap("csv-upload")
 
     upload(app, "broken.csv", "day,price\n1,2\n2,3\n")
@@ -101,7 +112,7 @@ def test_a_messy_csv_upload_works_and_a_broken_one_shows_a_message(app: AppPage)
     # The way back that the message offers.
     app.main().get_by_role("button", name="Use the offline sample instead").click()
     expect(app.sidebar()).to_contain_text("7,983 trading days")
-    app.wait_for_charts(2)
+    app.wait_for_charts()
     app.assert_layout_fits()
 
 
@@ -115,7 +126,7 @@ def test_a_training_goes_on_while_the_user_visits_another_page(app: AppPage):
 
     try:
         app.go_to("Data")
-        app.wait_for_charts(2)
+        app.wait_for_charts()
         app.go_to("Train")
         # The same run, further along, with the settings it was started with in the form.
         progress = app.page.locator(PROGRESS)
