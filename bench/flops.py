@@ -122,3 +122,36 @@ def machine_peak() -> Peak:
         ghz = float(match.group(1)) / 1000 if match else 0.0
     vector, per_cycle = vector_width(flags)
     return Peak(cores=os.cpu_count() or 1, ghz=ghz, flops_per_cycle=per_cycle, vector=vector)
+
+
+def matmul_gflops(threads: int, size: int = 2048, products: int = 10) -> float:
+    """What this machine really does: float32 GFLOP/s of large matrix products in
+    TensorFlow (oneDNN) on ``threads`` threads, best of 5. Call in a fresh process
+    (bench.common.run_isolated): TensorFlow fixes its thread pools when it starts.
+
+    A ceiling for the trainings, which multiply far smaller matrices (a batch of
+    32 windows by 126 × 500 weights for the LSTM) one time step after another.
+    """
+    os.environ["TF_NUM_INTRAOP_THREADS"] = str(threads)
+    os.environ["TF_NUM_INTEROP_THREADS"] = "1"
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import time
+
+    import tensorflow as tf
+
+    a = tf.random.normal([size, size])
+    b = tf.random.normal([size, size]) / size**0.5  # keeps the chained products finite
+
+    @tf.function
+    def chain(x):
+        for _ in range(products):
+            x = tf.matmul(x, b)
+        return x
+
+    chain(a).numpy()  # traced and warmed up
+    best = float("inf")
+    for _ in range(5):
+        started = time.perf_counter()
+        chain(a).numpy()
+        best = min(best, time.perf_counter() - started)
+    return products * 2 * size**3 / best / 1e9
