@@ -257,9 +257,14 @@ def fit(
     if should_stop is not None and should_stop():
         history.cancelled = True
         return history
+    training = batches(windows.X_train, windows.y_train, spec.batch_size, shuffle=True)
     model.fit(
-        batches(windows.X_train, windows.y_train, spec.batch_size, shuffle=True),
+        training,
         shuffle=False,  # the batches come shuffled; Keras would warn that it cannot
+        # Told the epoch's length, Keras starts the next epoch's pass over the data at the
+        # end of each epoch and uses it; otherwise it starts one there and another at the
+        # next epoch's start (about 13 ms each). Same batches, same shuffles, same weights.
+        steps_per_epoch=len(training),
         epochs=spec.epochs,
         validation_data=validation,
         callbacks=callbacks,

@@ -107,8 +107,13 @@ def test_batches_train_exactly_as_fitting_the_arrays_does():
     pipeline = batches(X, y, 32, shuffle=True)
     assert pipeline.options().autotune.enabled is False
     assert len(pipeline) == 3
-    as_batches = train(
-        {"x": pipeline, "shuffle": False, "validation_data": batches(X_val, y_val, 32)}
+    as_batches = train(  # as training.fit calls it
+        {
+            "x": pipeline,
+            "shuffle": False,
+            "steps_per_epoch": len(pipeline),
+            "validation_data": batches(X_val, y_val, 32),
+        }
     )
     assert as_batches[0] == as_arrays[0]  # every epoch's loss and validation loss
     for mine, keras_own in zip(as_batches[1], as_arrays[1], strict=True):
