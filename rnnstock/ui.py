@@ -62,9 +62,10 @@ def warm_up() -> None:
     Run by server.py in a thread as soon as Streamlit is up (the browser is
     still loading its scripts then): the pages' modules (pandas, Plotly's
     figure classes; never TensorFlow nor scikit-learn), the default offline
-    sample into the shared cache, and one price chart and statistics table,
-    which load Plotly's validators and JSON encoder and pandas' templates.
-    Saves the first visitor about 0.7 s (bench/README.md).
+    sample into the shared cache, and one price chart, which loads Plotly's
+    validators and JSON encoder. Saves the first visitor about 0.7 s
+    (bench/README.md). Nothing for the Data page's other tabs: they are drawn
+    only when opened, and this thread shares the 2 cores with the browser.
     """
     import rnnstock.charts
     import rnnstock.ui_compare
@@ -74,7 +75,6 @@ def warm_up() -> None:
     name = DataSpec().name
     prices = cached_sample(name)
     rnnstock.charts.price_figure(prices, name).to_json()  # as st.plotly_chart sends it
-    summary_statistics(prices)  # a Styler: pandas' templates (jinja2)
 
 
 def kept(key: str) -> dict[str, str]:
