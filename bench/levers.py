@@ -158,6 +158,9 @@ TUNED = {
     "intra_threads": 1,
     "inter_threads": 1,
 }
+# The fused layers under XLA where it compiles, 1 intra-op thread, 2 inter-op (the LSTM's
+# two halves at once): rnnstock's training apart from its data pipeline.
+FUSED_XLA = {"fused": True, "jit_compile": True, **TUNED, "inter_threads": 2}
 VARIANTS = {
     "base": BASE,
     "no-determinism": Variant("determinism off", determinism=False),
@@ -202,31 +205,21 @@ VARIANTS = {
     "fused-xla": Variant(
         "fused layer + XLA where it compiles (GRU), 8 steps/call, malloc kept, 1 intra-op"
         " thread, 2 inter-op (the LSTM's two halves at once)",
-        fused=True,
-        jit_compile=True,
-        **{**TUNED, "inter_threads": 2},
+        **FUSED_XLA,
     ),
     "fused-xla-1core": Variant(
-        "the same on one core, as beside another training",
-        fused=True,
-        jit_compile=True,
-        cores=1,
-        **{**TUNED, "inter_threads": 2},
+        "the same on one core, as beside another training", cores=1, **FUSED_XLA
     ),
     "no-autotune": Variant(
         "the same with tf.data's autotuner off (rnnstock now)",
-        fused=True,
-        jit_compile=True,
         pipeline="no-autotune",
-        **{**TUNED, "inter_threads": 2},
+        **FUSED_XLA,
     ),
     "no-autotune-1core": Variant(
         "the same with the autotuner off, on one core",
-        fused=True,
-        jit_compile=True,
         pipeline="no-autotune",
         cores=1,
-        **{**TUNED, "inter_threads": 2},
+        **FUSED_XLA,
     ),
     "rnnstock-spe32": Variant(
         "XLA, 32 steps/call", jit_compile=True, **{**TUNED, "steps_per_execution": 32}
