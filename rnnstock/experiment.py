@@ -181,8 +181,12 @@ def run_experiment(
     timings["fit"] = time.perf_counter() - mark
 
     mark = time.perf_counter()
-    predicted = windows.to_prices(_predict(model, windows.X_test))
-    fitted = windows.to_prices(_predict(model, np.concatenate([windows.X_train, windows.X_val])))
+    # One pass over every window, training ones first: one predict call costs one
+    # tf.data pipeline and one traced function instead of two (about 0.1-0.2 s).
+    seen = np.concatenate([windows.X_train, windows.X_val])
+    scaled = _predict(model, np.concatenate([seen, windows.X_test]))
+    fitted = windows.to_prices(scaled[: len(seen)])
+    predicted = windows.to_prices(scaled[len(seen) :])
     timings["predict"] = time.perf_counter() - mark
 
     actual = windows.actual_test.to_numpy()
