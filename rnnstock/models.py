@@ -7,6 +7,7 @@ and the first page of the app renders before TensorFlow loads.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import sys
 import threading
@@ -37,6 +38,7 @@ def import_keras():
         # Level 3 also hides a harmless tf.data graph-attribute error line that TF 2.21
         # prints on every predict; Python-level exceptions are unaffected.
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+        logging.getLogger("tensorflow").addFilter(_expected_retracing)  # added once
         if "keras" in sys.modules:
             return sys.modules["keras"]
         # One thread per op (bench/README.md, levers): these models' ops are too small
@@ -48,6 +50,15 @@ def import_keras():
         with _native_stderr_silenced():
             import keras
         return keras
+
+
+def _expected_retracing(record: logging.LogRecord) -> bool:
+    """Drop TensorFlow's "N out of the last N calls to <function> triggered tf.function
+    retracing" warning: every training builds a new model with new traced functions,
+    which TensorFlow counts as one function retracing once a worker has trained a few
+    models. Expected here, and a paragraph of advice for TensorFlow's users in the middle
+    of a class's terminal. Every other TensorFlow warning still shows."""
+    return "triggered tf.function retracing" not in record.getMessage()
 
 
 def _use_xla_disk_cache() -> None:

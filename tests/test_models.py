@@ -1,6 +1,14 @@
+import logging
+
 import pytest
 
-from rnnstock.models import build_model, cell_parameters, parameter_count, summary_rows
+from rnnstock.models import (
+    build_model,
+    cell_parameters,
+    import_keras,
+    parameter_count,
+    summary_rows,
+)
 from rnnstock.specs import ModelSpec
 
 
@@ -126,3 +134,20 @@ def test_fused_layers_only_where_their_assumptions_hold(monkeypatch):
     assert not fused_applies(ModelSpec(cell="LSTM", units=(125,), activation="relu"))
     monkeypatch.setenv("RNNSTOCK_FUSED", "0")
     assert not fused_applies(ModelSpec(cell="LSTM", units=(125,)))
+
+
+def test_the_terminal_is_spared_tensorflows_advice_on_retracing(caplog):
+    """Each training builds new traced functions, which TensorFlow reports as retracing
+    after a worker's fifth or so: that paragraph stays out of the class's terminal,
+    and TensorFlow's other warnings do not."""
+    import_keras()
+    import tensorflow as tf
+
+    double = tf.function(lambda x: x * 2)
+    with caplog.at_level(logging.WARNING, logger="tensorflow"):
+        for length in range(1, 9):  # a new shape each call: traced every time
+            double(tf.zeros([length]))
+        tf.get_logger().warning("A warning a teacher may need to see.")
+    messages = [record.getMessage() for record in caplog.records]
+    assert not [message for message in messages if "retracing" in message]
+    assert "A warning a teacher may need to see." in messages
