@@ -3,17 +3,17 @@
 import streamlit as st
 
 from rnnstock.charts import price_figure, split_figure
-from rnnstock.ui import require_prices, split_controls, summary_statistics
+from rnnstock.ui import lazy_tabs, require_prices, split_controls, summary_statistics
 from rnnstock.windows import windowed_split
 
 data = st.session_state["loaded_data"]
 st.title("Data")
 prices = require_prices(data)
 st.caption(prices.attrs.get("source", data.title))
-# Only the open tab is drawn (on_change="rerun"): the page opens on one chart, not
-# two charts and two tables, and the browser draws the price history sooner.
-history, split_tab, statistics = st.tabs(
-    ["Price history", "Train / test split", "Statistics"], key="data_tab", on_change="rerun"
+# Only the open tab is drawn: the page opens on one chart, not two charts and two
+# tables, and the browser draws the price history sooner.
+history, split_tab, statistics = lazy_tabs(
+    ["Price history", "Train / test split", "Statistics"], key="data_tab"
 )
 
 if history.open:

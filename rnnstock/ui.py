@@ -83,6 +83,18 @@ def kept(key: str) -> dict[str, str]:
     return {"key": key, "persist_state": "session"}
 
 
+def lazy_tabs(labels: list[str], key: str) -> list:
+    """Tabs of which only the open one is drawn (its ``.open`` is True), reopened on the
+    same tab when the user comes back to the page. ``st.tabs`` has no ``persist_state``:
+    the open tab is kept under a second key that Streamlit does not drop."""
+    remembered = f"{key}_remembered"
+    if key not in st.session_state and st.session_state.get(remembered) in labels:
+        st.session_state[key] = st.session_state[remembered]
+    tabs = st.tabs(labels, key=key, on_change="rerun")
+    st.session_state[remembered] = st.session_state.get(key, labels[0])
+    return tabs
+
+
 # -- the shared sidebar ----------------------------------------------------------
 
 

@@ -29,6 +29,13 @@ def test_the_app_opens_on_the_offline_sample_and_draws_its_chart(app: AppPage):
     app.snap("data-split")
     app.assert_layout_fits()
 
+    # A teacher who shows the Train page and comes back finds the split preview again.
+    app.go_to("Train")
+    app.go_to("Data")
+    split_tab = main.get_by_role("tab", name="Train / test split", exact=True)
+    expect(split_tab).to_have_attribute("aria-selected", "true")
+    expect(main.locator(METRIC).filter(has_text="Training days")).to_be_visible()
+
     app.open_tab("Statistics")
     expect(main.get_by_test_id("stTable")).to_have_count(2)
     expect(main.get_by_test_id("stTable").first).to_contain_text("7,983")
