@@ -15,7 +15,7 @@ import sys
 import time
 
 from bench import common, report
-from bench.common import MASTERCARD_CSV, loadavg, save
+from bench.common import MASTERCARD_CSV, loadavg, save, spread
 
 SECTIONS = ("speed", "comparison", "startup", "memory", "reproduction", "flops")
 
@@ -82,6 +82,31 @@ def section_comparison(args) -> dict:
         f"  reference {ref['mean']:.1f} s (±{ref['noise_pct']:.0f} %),"
         f" rnnstock {ours['mean']:.1f} s (±{ours['noise_pct']:.0f} %)"
         f" → {result['fraction_of_reference']['mean']:.2f} of the reference's time (target ≤ 0.33)"
+    )
+    from bench.startup import CHROMIUM, measure_comparison_in_browser
+
+    if not os.path.exists(CHROMIUM):
+        print(f"  in the browser: skipped, {CHROMIUM} is missing (apt-get install chromium)")
+        return result
+    runs = _repeat(
+        lambda: measure_comparison_in_browser(args.epochs, str(MASTERCARD_CSV)),
+        args.reps,
+        lambda row: (
+            f", in Chromium: click on Compare → results drawn {row['seconds']:.1f} s,"
+            f" server CPU {row['server_cpu_s']:.1f} s ({'; '.join(row['progress'])}),"
+            f" load {row['load_before'][0]:.1f}→{row['load_after'][0]:.1f}"
+        ),
+    )
+    seconds = spread([row["seconds"] for row in runs])
+    result["browser"] = {
+        "runs": runs,
+        "seconds": seconds,
+        "server_cpu_s": spread([row["server_cpu_s"] for row in runs]),
+        "fraction_of_reference": seconds["mean"] / ref["mean"],
+    }
+    print(
+        f"  in Chromium {seconds['mean']:.1f} s (±{seconds['noise_pct']:.0f} %)"
+        f" → {result['browser']['fraction_of_reference']:.2f} of the reference's time"
     )
     return result
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -43,6 +44,7 @@ CHART_DRAWN_JS = """
     .some((path) => (path.getAttribute('d') || '').length > 100))
 """
 TRAIN_BUTTON = '[data-testid="stFormSubmitButton"] button'
+DATACAMP_BUTTON = re.compile("DataCamp tutorial's LSTM vs GRU")
 
 
 def streamlit_command(port: int, script: str = "server.py") -> list[str]:
@@ -88,6 +90,12 @@ def rss_mb(pid: int) -> float:
     except OSError:
         pass
     return 0.0
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def answers(url: str) -> bool:
@@ -274,3 +282,60 @@ def server_import_time() -> dict:
         "tensorflow_imported": done.stdout.strip().splitlines()[-1:] == ["TF"],
         "slowest_imports_ms": [(name.strip(), us / 1000) for us, name in top[:6]],
     }
+
+
+def measure_comparison_in_browser(epochs: int, csv: str, timeout: float = 1800.0) -> dict:
+    """The Compare page's DataCamp LSTM vs GRU as a teacher runs it, in Chromium.
+
+    `streamlit run server.py` as `make run` starts it; the tutorial's CSV
+    uploaded in the sidebar; the Compare page opened, its DataCamp button
+    pressed, and then, 3 s later (the teacher reads the settings), Compare.
+    ``seconds`` runs from that click until the results' three charts are
+    drawn. It includes what the bench's JobManager figure leaves out: the
+    page's polling and drawing, in the same 2 cores as the trainings.
+    ``server_cpu_s`` is the server process's CPU time over the same span
+    (its workers not included).
+    """
+    from playwright.sync_api import expect, sync_playwright
+
+    figures: dict = {"load_before": list(os.getloadavg())}
+    drawn = """() => document.querySelectorAll('.js-plotly-plot .scatterlayer .trace').length > 0
+        && [...document.querySelectorAll('h3')].some((h) => h.textContent.startsWith('Comparison:'))
+        && document.querySelectorAll('.js-plotly-plot').length >= 3"""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        try:
+            with _server(timeout) as (process, url, _started):
+                page.goto(url)
+                page.wait_for_function(CHART_DRAWN_JS, timeout=timeout * 1000)
+                sidebar = page.get_by_test_id("stSidebar")
+                sidebar.get_by_text("CSV upload", exact=True).click()
+                sidebar.get_by_test_id("stFileUploader").locator(
+                    "input[type=file]"
+                ).set_input_files(csv)
+                expect(sidebar).to_contain_text("trading days", timeout=timeout * 1000)
+                page.get_by_test_id("stSidebarNavLink").filter(has_text="Compare").click()
+                page.get_by_role("button", name=DATACAMP_BUTTON).click()
+                form = page.get_by_test_id("stForm")
+                expect(form.get_by_label("Epochs", exact=True)).to_have_value("50")
+                if epochs != 50:
+                    form.get_by_label("Epochs", exact=True).fill(str(epochs))
+                    form.get_by_label("Epochs", exact=True).press("Tab")
+                page.wait_for_timeout(3000)
+                cpu_before = cpu_seconds(process.pid)
+                clicked = time.perf_counter()
+                page.get_by_test_id("stFormSubmitButton").get_by_role("button").click()
+                # Checked twice a second: polling on every frame would take CPU from the run.
+                page.wait_for_function(drawn, timeout=timeout * 1000, polling=500)
+                figures["seconds"] = time.perf_counter() - clicked
+                figures["server_cpu_s"] = cpu_seconds(process.pid) - cpu_before
+                figures["progress"] = [  # "LSTM(125) + Dense(1) · seed 455: done after 23 s"
+                    text
+                    for text in page.get_by_test_id("stMain").inner_text().splitlines()
+                    if re.search(r": (done|failed|cancelled) after \d+ s$", text)
+                ]
+        finally:
+            browser.close()
+    figures["load_after"] = list(os.getloadavg())
+    return figures
