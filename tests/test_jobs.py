@@ -1,6 +1,7 @@
 """The background job queue, with real worker processes and tiny models."""
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -157,3 +158,82 @@ def test_workers_start_with_the_manager_but_load_tensorflow_only_for_a_training(
         assert jobs.wait(job.id, timeout=120).status == DONE, job.error
     finally:
         jobs.shutdown()
+
+
+def _server_like(tmp_path: Path, body: str) -> subprocess.Popen:
+    """A process holding a JobManager with 2 workers, as the web server does, in its own
+    process group (as a terminal runs `make run`); it prints "ready" and then ``body``."""
+    script = tmp_path / "server_like.py"
+    script.write_text(
+        "import multiprocessing, time\n"
+        "from rnnstock.jobs import JobManager\n"
+        "from tests.conftest import make_prices\n"
+        "from tests.test_experiment import TINY\n"
+        "if __name__ == '__main__':\n"
+        "    manager = JobManager(workers=2)\n"
+        "    job = manager.submit(TINY, prices=make_prices())\n"
+        "    manager.wait(job.id, timeout=120)\n"
+        "    pids = [child.pid for child in multiprocessing.active_children()]\n"
+        "    print('ready', *pids, flush=True)\n" + body
+    )
+    return subprocess.Popen(
+        [sys.executable, str(script)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).parents[1],
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])},
+        start_new_session=True,
+    )
+
+
+def _alive(pid: int) -> bool:
+    """Running, not a zombie waiting to be reaped."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def test_workers_end_with_a_server_that_is_killed(tmp_path):
+    """A server killed outright (SIGKILL, SIGTERM, a crash) runs no clean-up; its workers,
+    each holding TensorFlow, and the manager's process must not live on without it."""
+    server = _server_like(tmp_path, "    time.sleep(600)\n")
+    try:
+        first = server.stdout.readline().split()
+        assert first[:1] == ["ready"], server.stderr.read()
+        children = [int(pid) for pid in first[1:]]
+        assert len(children) == 3 and all(_alive(pid) for pid in children)
+        os.killpg(server.pid, 0)  # still there
+        server.kill()
+        server.wait(timeout=10)
+        deadline = time.monotonic() + 15
+        while any(_alive(pid) for pid in children) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not [pid for pid in children if _alive(pid)], "processes outlived the server"
+    finally:
+        if server.poll() is None:
+            server.kill()
+
+
+def test_ctrl_c_stops_the_workers_without_a_traceback_from_each(tmp_path):
+    """Ctrl+C in the terminal reaches the whole process group: the server stops its
+    workers, and the terminal shows no KeyboardInterrupt traceback from every worker."""
+    server = _server_like(
+        tmp_path,
+        "    try:\n"
+        "        time.sleep(600)\n"
+        "    except KeyboardInterrupt:\n"
+        "        manager.shutdown()\n"
+        "        print('stopped', flush=True)\n",
+    )
+    try:
+        assert server.stdout.readline().startswith("ready"), server.stderr.read()
+        os.killpg(server.pid, signal.SIGINT)
+        out, err = server.communicate(timeout=30)
+        assert out.split() == ["stopped"]
+        assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    finally:
+        if server.poll() is None:
+            server.kill()
