@@ -317,15 +317,15 @@ def measure_comparison_in_browser(epochs: int, csv: str, timeout: float = 1800.0
                 expect(sidebar).to_contain_text("trading days", timeout=timeout * 1000)
                 page.get_by_test_id("stSidebarNavLink").filter(has_text="Compare").click()
                 page.get_by_role("button", name=DATACAMP_BUTTON).click()
-                form = page.get_by_test_id("stForm")
-                expect(form.get_by_label("Epochs", exact=True)).to_have_value("50")
+                epochs_field = page.get_by_test_id("stForm").get_by_label("Epochs", exact=True)
+                expect(epochs_field).to_have_value("50")
                 if epochs != 50:
-                    form.get_by_label("Epochs", exact=True).fill(str(epochs))
-                    form.get_by_label("Epochs", exact=True).press("Tab")
+                    epochs_field.fill(str(epochs))
+                    epochs_field.press("Tab")
                 page.wait_for_timeout(3000)
                 cpu_before = cpu_seconds(process.pid)
                 clicked = time.perf_counter()
-                page.get_by_test_id("stFormSubmitButton").get_by_role("button").click()
+                page.locator(TRAIN_BUTTON).click()
                 # Checked twice a second: polling on every frame would take CPU from the run.
                 page.wait_for_function(drawn, timeout=timeout * 1000, polling=500)
                 figures["seconds"] = time.perf_counter() - clicked
