@@ -2,19 +2,24 @@
 
 Streamlit runs app.py only when a browser connects, so the first visitor
 would wait for its imports and the default sample to load. Here Streamlit's
-``st.App`` starts that work (rnnstock.ui.warm_up) in a thread as soon as the
-server is up, while the browser is still loading Streamlit's scripts.
-``streamlit run app.py`` still works, just without the head start.
+``st.App`` starts that work (rnnstock.web.sidebar.warm_up) in a thread as soon
+as the server is up, while the browser is still loading Streamlit's scripts.
+It also gives each browser an id cookie (rnnstock.web.browser), so a reloaded
+tab finds its trainings again. ``streamlit run app.py`` still works, without
+the head start, and with runs that last as long as the tab.
 """
 
 import threading
 from contextlib import asynccontextmanager
 
 import streamlit as st
+from starlette.middleware import Middleware
+
+from rnnstock.web.browser import BrowserIdMiddleware
 
 
 def _warm_up() -> None:
-    from rnnstock.ui import warm_up  # imported here: pandas alone takes half a second
+    from rnnstock.web.sidebar import warm_up  # imported here: pandas alone takes half a second
 
     warm_up()
 
@@ -25,4 +30,4 @@ async def lifespan(_app):
     yield
 
 
-app = st.App("app.py", lifespan=lifespan)
+app = st.App("app.py", lifespan=lifespan, middleware=[Middleware(BrowserIdMiddleware)])

@@ -2,24 +2,25 @@
 
 import streamlit as st
 
-from rnnstock import ui_compare
-from rnnstock.ui import reflect_in_url, require_prices
+from rnnstock.web import compare, runs
+from rnnstock.web.links import reflect_in_url
+from rnnstock.web.sidebar import loaded, require_prices
 
-data = st.session_state["loaded_data"]
+data = loaded()
 st.title("Compare")
 require_prices(data)
 st.caption(
     "Every model sees the same data, split, window, sizes, epochs and seed; only the"
     " recurrent cell changes. The models train at the same time when the server has the cores."
 )
-ui_compare.preset_button()
-specs = ui_compare.settings_form(data)
+compare.preset_button()
+specs = compare.settings(data)
 if specs:
-    ui_compare.start(specs, data)
+    compare.start(specs, data)
 
-jobs = ui_compare.current_jobs()
+jobs = compare.current_jobs()
 if jobs:
-    ui_compare.progress_panel()
+    runs.progress_panel(compare.PAGE)
     if all(job.done for job in jobs):
-        ui_compare.results(jobs)
-reflect_in_url("compare")
+        compare.results(jobs)
+reflect_in_url(compare.PAGE)

@@ -3,27 +3,33 @@
 import streamlit as st
 
 from rnnstock.charts import price_figure, split_figure
-from rnnstock.ui import lazy_tabs, require_prices, split_controls, summary_statistics
+from rnnstock.web.data import lazy_tabs, summary_statistics
+from rnnstock.web.pages import DATA
+from rnnstock.web.sidebar import loaded, require_prices
+from rnnstock.web.split import split_controls
+from rnnstock.web.state import kept
 from rnnstock.windows import windowed_split
 
-data = st.session_state["loaded_data"]
+data = loaded()
 st.title("Data")
 prices = require_prices(data)
 st.caption(prices.attrs.get("source", data.title))
 # Only the open tab is drawn: the page opens on one chart, not two charts and two
 # tables, and the browser draws the price history sooner.
-history, split_tab, statistics = lazy_tabs(
-    ["Price history", "Train / test split", "Statistics"], key="data_tab"
-)
+history, split_tab, statistics = lazy_tabs(["Price history", "Train / test split", "Statistics"])
 
 if history.open:
     with history:
-        candlestick = st.toggle("Candlesticks", help="Open, high, low and close for each day")
+        candlestick = st.toggle(
+            "Candlesticks",
+            help="Open, high, low and close for each day",
+            **kept(f"{DATA.url}.candlestick"),
+        )
         st.plotly_chart(price_figure(prices, data.title, candlestick=candlestick))
 
 if split_tab.open:
     with split_tab:
-        split = split_controls(data)
+        split = split_controls(data, DATA.url)
         if split is not None:
             periods = windowed_split(prices, split)
             st.plotly_chart(split_figure(periods, data.title))

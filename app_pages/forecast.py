@@ -2,17 +2,15 @@
 
 import streamlit as st
 
-from rnnstock import ui_forecast, ui_train
-from rnnstock.ui import kept
+from rnnstock.web import forecast, runs
+from rnnstock.web.sidebar import loaded
 
 st.title("Forecast")
-result = ui_forecast.pick_run()
+result = forecast.pick_run()
 if result is None:
-    ui_forecast.quick_training(st.session_state["loaded_data"])
-    job = ui_train.current_job()
-    if job is not None:
-        ui_train.progress_panel()  # progress, or why the training stopped
+    forecast.quick_training(loaded())
+    runs.progress_panel(forecast.PAGE)  # progress, or why the training stopped
+    runs.runs_table()
     st.stop()
 
-steps = st.slider("Business days to forecast", 1, 60, 10, **kept("forecast_days"))
-ui_forecast.forecast(result, steps)
+forecast.forecast(result, forecast.forecast_days())

@@ -2,22 +2,23 @@
 
 import streamlit as st
 
-from rnnstock import ui_train
-from rnnstock.ui import reflect_in_url, require_prices
+from rnnstock.web import runs, train
+from rnnstock.web.links import reflect_in_url
+from rnnstock.web.sidebar import loaded, require_prices
 
-data = st.session_state["loaded_data"]
+data = loaded()
 st.title("Train")
 require_prices(data)
 
-ui_train.preset_picker()
-spec = ui_train.settings_form(data)
+train.preset_picker()
+spec = train.settings(data)
 if spec is not None:
-    ui_train.start_training(spec, data)
+    train.start(spec, data)
 
-job = ui_train.current_job()
+job = train.current_job()
 if job is not None:
-    ui_train.progress_panel()
+    runs.progress_panel(train.PAGE)
     if job.done:
-        ui_train.results(job)
-ui_train.runs_table()
-reflect_in_url("train")
+        train.results(job)
+runs.runs_table()
+reflect_in_url(train.PAGE)

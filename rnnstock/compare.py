@@ -16,12 +16,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from rnnstock.settings import SETTINGS
 from rnnstock.specs import CELLS, ExperimentSpec
 
 if TYPE_CHECKING:
     from rnnstock.experiment import ExperimentResult
 
-MAX_REPEATS = 5
+MAX_REPEATS = int(SETTINGS["repeats"].high)
 
 
 def comparison_specs(
@@ -112,9 +113,10 @@ class Comparison:
             "MAPE %": persistence.mape,
             "Direction %": persistence.directional_accuracy,
             "Skill vs persistence": 0.0,
-            "Parameters": 0,  # it learns nothing: no parameters, no epochs, no time
-            "s/epoch": 0.0,
-            "Epochs run": 0,
+            # It learns nothing: no parameters, epochs or time to show ("–" on the page).
+            "Parameters": np.nan,
+            "s/epoch": np.nan,
+            "Epochs run": np.nan,
         }
         return pd.DataFrame.from_dict(rows, orient="index")
 
@@ -126,6 +128,7 @@ class Comparison:
         listed = ", then ".join(f"{cell} (RMSE {means[cell]:.2f})" for cell in order)
         seeds = f"averaged over {self.repeats} seeds" if self.repeats > 1 else "this time"
         sentences = [f"Ranking {seeds}: {listed}."]
+        within_noise = False
         if self.repeats > 1:
             runner_up = order[1]
             gap = means[runner_up] - means[best]
@@ -136,6 +139,7 @@ class Comparison:
                     f" seed-to-seed spread ({spread:.2f}), so it is unlikely to be luck."
                 )
             else:
+                within_noise = True
                 sentences.append(
                     f"{best}'s lead over {runner_up} ({gap:.2f}) is within about twice the"
                     f" seed-to-seed spread ({spread:.2f}): on this data the difference could be"
@@ -160,6 +164,16 @@ class Comparison:
                 f" {worst} did not."
             )
         if {"LSTM", "GRU"} <= set(order):
-            claim = "held" if means["GRU"] < means["LSTM"] else "did not hold"
-            sentences.append(f"The DataCamp tutorial's claim that GRU beats LSTM {claim} here.")
+            gru_ahead = means["GRU"] < means["LSTM"]
+            if within_noise and {best, runner_up} == {"LSTM", "GRU"}:
+                sentences.append(
+                    "So the DataCamp tutorial's claim that GRU beats LSTM is neither confirmed"
+                    " nor refuted here."
+                )
+            else:
+                claim = "held" if gru_ahead else "did not hold"
+                when = " this time" if self.repeats == 1 else ""
+                sentences.append(
+                    f"The DataCamp tutorial's claim that GRU beats LSTM {claim}{when} here."
+                )
         return " ".join(sentences)

@@ -563,6 +563,8 @@ def validate_ticker(text: str) -> str:
         raise DataError("Type a ticker symbol, such as AAPL, MSFT or ^GSPC.")
     symbol = shown.upper()
     if not _TICKER.match(symbol):
+        if len(shown) > 20:
+            shown = shown[:19] + "…"
         raise DataError(
             f'"{shown}" is not a ticker symbol. Symbols use only letters, digits and . - = ^'
             " (at most 15 characters), like AAPL, BRK-B, ^GSPC, EURUSD=X or 0700.HK."

@@ -11,40 +11,45 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import re
 from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
 
-import pandas as pd
+from rnnstock.settings import (
+    ACTIVATIONS,
+    CELLS,
+    DATA_SOURCES,
+    OPTIMIZER_NAMES,
+    OPTIMIZERS,
+    SPLIT_MODES,
+    TARGETS,
+    check,
+    default,
+    parse_date,
+)
 
-DATA_SOURCES = ("sample", "csv", "ticker")
-TARGETS = ("Open", "High", "Low", "Close", "Adj Close")
-CELLS = ("SimpleRNN", "LSTM", "GRU")
-OPTIMIZERS = ("rmsprop", "adam", "sgd")
+__all__ = [
+    "ACTIVATIONS",
+    "CELLS",
+    "DATA_SOURCES",
+    "OPTIMIZERS",
+    "TARGETS",
+    "DataSpec",
+    "ExperimentSpec",
+    "ModelSpec",
+    "SplitSpec",
+    "TrainSpec",
+]
 
-_YEAR = re.compile(r"^\d{4}$")
 
-
-def _parse_date(value: str | None, what: str, *, end_of_year: bool = False) -> str | None:
-    """Normalise '2016' or '2016-03-01' (or any date pandas reads) to ISO 'YYYY-MM-DD'.
-
-    A bare year means its first day, or its last day when ``end_of_year``:
-    'train until 2020' includes 31 December 2020, as in the DataCamp tutorial.
-    """
+def _parse_date(value: Any, what: str, *, end_of_year: bool = False) -> str | None:
+    """An optional date as ISO text (see ``rnnstock.settings.parse_date``)."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    text = str(value).strip()
-    if _YEAR.match(text):
-        return f"{text}-12-31" if end_of_year else f"{text}-01-01"
-    try:
-        stamp = pd.Timestamp(text)
-    except (ValueError, TypeError):
-        raise ValueError(
-            f"{what} '{text}' is not a date. Use a year like 2020 or a date like 2020-12-31."
-        ) from None
-    if pd.isna(stamp):
-        raise ValueError(f"{what} is empty; give a year like 2020 or a date like 2020-12-31.")
-    return stamp.strftime("%Y-%m-%d")
+    return parse_date(value, what, end_of_year=end_of_year)
+
+
+def _set(spec: Any, name: str, value: Any) -> None:
+    object.__setattr__(spec, name, value)
 
 
 class _Spec:
@@ -125,24 +130,18 @@ class SplitSpec(_Spec):
     day). ``window`` is how many past days each prediction sees.
     """
 
-    target: str = "Close"
-    window: int = 60
+    target: str = default("target")
+    window: int = default("window")
     train_start: str | None = None
     train_end: str | None = None
     test_end: str | None = None
-    train_fraction: float | None = 0.8
+    train_fraction: float | None = default("train_fraction")
 
-    MODES: ClassVar[tuple[str, str]] = ("dates", "fraction")
+    MODES: ClassVar[tuple[str, ...]] = SPLIT_MODES
 
     def __post_init__(self) -> None:
-        if self.target not in TARGETS:
-            raise ValueError(
-                f"The target column '{self.target}' is not one of: {', '.join(TARGETS)}."
-            )
-        window = _whole_number(self.window, "The window")
-        if window < 2:
-            raise ValueError("The window must be at least 2 days: the model needs a past to read.")
-        object.__setattr__(self, "window", window)
+        _set(self, "target", check("target", self.target))
+        _set(self, "window", check("window", self.window))
         train_start = _parse_date(self.train_start, "The training start")
         train_end = _parse_date(self.train_end, "The training end", end_of_year=True)
         test_end = _parse_date(self.test_end, "The test end", end_of_year=True)
@@ -155,9 +154,9 @@ class SplitSpec(_Spec):
                 f"The test period ends ({test_end}) before training ends ({train_end}),"
                 " so there would be no test days."
             )
-        object.__setattr__(self, "train_start", train_start)
-        object.__setattr__(self, "train_end", train_end)
-        object.__setattr__(self, "test_end", test_end)
+        _set(self, "train_start", train_start)
+        _set(self, "train_end", train_end)
+        _set(self, "test_end", test_end)
         fraction = self.train_fraction
         if train_end is not None:
             fraction = None  # a date split ignores the fraction
@@ -166,13 +165,8 @@ class SplitSpec(_Spec):
                 "Choose how to split: a last training date (like 2020) or a training fraction."
             )
         else:
-            fraction = float(fraction)
-            if not 0.05 <= fraction <= 0.95:
-                raise ValueError(
-                    f"The training fraction {fraction:g} must be between 0.05 and 0.95"
-                    " so that both training and test days remain."
-                )
-        object.__setattr__(self, "train_fraction", fraction)
+            fraction = check("train_fraction", fraction)
+        _set(self, "train_fraction", fraction)
 
     @property
     def mode(self) -> str:
@@ -194,34 +188,16 @@ class ModelSpec(_Spec):
     lists hidden Dense layer sizes before the single-output layer.
     """
 
-    cell: str = "LSTM"
-    units: tuple[int, ...] = (50,)
-    dropout: float = 0.0
-    bidirectional: bool = False
-    dense: tuple[int, ...] = ()
-    activation: str = "tanh"
+    cell: str = default("cell")
+    units: tuple[int, ...] = default("units")
+    dropout: float = default("dropout")
+    bidirectional: bool = default("bidirectional")
+    dense: tuple[int, ...] = default("dense")
+    activation: str = default("activation")
 
     def __post_init__(self) -> None:
-        cell = {c.lower(): c for c in CELLS}.get(str(self.cell).strip().lower())
-        if cell is None:
-            raise ValueError(f"The architecture '{self.cell}' is not one of: {', '.join(CELLS)}.")
-        object.__setattr__(self, "cell", cell)
-        units = _sizes(self.units, "units per recurrent layer")
-        if not units:
-            raise ValueError("The model needs at least one recurrent layer.")
-        if len(units) > 8:
-            raise ValueError(f"{len(units)} recurrent layers is too many; use at most 8.")
-        object.__setattr__(self, "units", units)
-        object.__setattr__(self, "dense", _sizes(self.dense, "Dense layer sizes"))
-        dropout = float(self.dropout)
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"Dropout {dropout:g} must be at least 0 and below 1.")
-        object.__setattr__(self, "dropout", dropout)
-        object.__setattr__(self, "bidirectional", bool(self.bidirectional))
-        if self.activation not in ("tanh", "relu", "sigmoid", "linear"):
-            raise ValueError(
-                f"The activation '{self.activation}' is not one of: tanh, relu, sigmoid, linear."
-            )
+        for name in ("cell", "units", "dense", "dropout", "bidirectional", "activation"):
+            _set(self, name, check(name, getattr(self, name)))
 
     def describe(self) -> str:
         layers = " + ".join(
@@ -244,53 +220,32 @@ class TrainSpec(_Spec):
     on it (best weights restored).
     """
 
-    optimizer: str = "adam"
-    learning_rate: float | None = None
-    epochs: int = 20
-    batch_size: int = 32
-    seed: int = 42
-    validation_fraction: float = 0.0
-    patience: int | None = None
+    optimizer: str = default("optimizer")
+    learning_rate: float | None = default("learning_rate")
+    epochs: int = default("epochs")
+    batch_size: int = default("batch_size")
+    seed: int = default("seed")
+    validation_fraction: float = default("validation_fraction")
+    patience: int | None = default("patience")
 
     def __post_init__(self) -> None:
-        optimizer = str(self.optimizer).strip().lower()
-        if optimizer not in OPTIMIZERS:
-            raise ValueError(f"The optimizer '{self.optimizer}' is not one of: RMSprop, Adam, SGD.")
-        object.__setattr__(self, "optimizer", optimizer)
-        if self.learning_rate is not None:
-            rate = float(self.learning_rate)
-            if not 0.0 < rate <= 1.0:
-                raise ValueError(f"The learning rate {rate:g} must be above 0 and at most 1.")
-            object.__setattr__(self, "learning_rate", rate)
-        epochs = _whole_number(self.epochs, "The number of epochs")
-        if not 1 <= epochs <= 1000:
-            raise ValueError(f"The number of epochs ({epochs}) must be between 1 and 1000.")
-        object.__setattr__(self, "epochs", epochs)
-        batch = _whole_number(self.batch_size, "The batch size")
-        if not 1 <= batch <= 4096:
-            raise ValueError(f"The batch size ({batch}) must be between 1 and 4096.")
-        object.__setattr__(self, "batch_size", batch)
-        object.__setattr__(self, "seed", _whole_number(self.seed, "The seed"))
-        validation = float(self.validation_fraction)
-        if not 0.0 <= validation <= 0.5:
-            raise ValueError(f"The validation fraction {validation:g} must be between 0 and 0.5.")
-        object.__setattr__(self, "validation_fraction", validation)
-        if self.patience is not None:
-            patience = _whole_number(self.patience, "The early-stopping patience")
-            if patience < 1:
-                raise ValueError("The early-stopping patience must be at least 1 epoch.")
-            if validation == 0.0:
-                raise ValueError(
-                    "Early stopping watches the validation loss: set a validation fraction"
-                    " above 0 (for example 0.1) or turn early stopping off."
-                )
-            object.__setattr__(self, "patience", patience)
+        for name in ("optimizer", "learning_rate", "epochs", "batch_size", "seed"):
+            _set(self, name, check(name, getattr(self, name)))
+        validation = check("validation_fraction", self.validation_fraction)
+        _set(self, "validation_fraction", validation)
+        patience = check("patience", self.patience)
+        if patience is not None and validation == 0.0:
+            raise ValueError(
+                "Early stopping watches the validation loss: set a validation fraction"
+                " above 0 (for example 0.1) or turn early stopping off."
+            )
+        _set(self, "patience", patience)
 
     def describe(self) -> str:
-        names = {"rmsprop": "RMSprop", "adam": "Adam", "sgd": "SGD"}
         rate = f" lr {self.learning_rate:g}" if self.learning_rate else ""
         text = (
-            f"{names[self.optimizer]}{rate}, {self.epochs} epochs, batch {self.batch_size},"
+            f"{OPTIMIZER_NAMES[self.optimizer]}{rate}, {self.epochs} epochs,"
+            f" batch {self.batch_size},"
             f" seed {self.seed}"
         )
         if self.patience:
@@ -333,28 +288,3 @@ class ExperimentSpec(_Spec):
                 self.train.describe(),
             )
         )
-
-
-def _whole_number(value: Any, what: str) -> int:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{what} must be a whole number, not '{value}'.") from None
-    if not number.is_integer():
-        raise ValueError(f"{what} must be a whole number, not {value}.")
-    return int(number)
-
-
-def _sizes(value: Any, what: str) -> tuple[int, ...]:
-    """Layer sizes from a tuple/list or a text like '50, 50'."""
-    if isinstance(value, str):
-        parts = [p for p in re.split(r"[,\s]+", value.strip()) if p]
-    elif isinstance(value, int):
-        parts = [value]
-    else:
-        parts = list(value)
-    sizes = tuple(_whole_number(p, what.capitalize()) for p in parts)
-    for size in sizes:
-        if not 1 <= size <= 1024:
-            raise ValueError(f"{what.capitalize()} must be between 1 and 1024, not {size}.")
-    return sizes

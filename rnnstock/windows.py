@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
+from rnnstock.settings import MIN_TEST_DAYS
 from rnnstock.specs import SplitSpec
 
 if TYPE_CHECKING:
@@ -127,6 +128,12 @@ def split_series(prices: pd.DataFrame, spec: SplitSpec) -> Split:
         raise ValueError(
             f"The split leaves no test days: the data ends on {last} and training runs until"
             f" {dates[train_stop - 1].date()}. Choose an earlier training end."
+        )
+    if test_stop - train_stop < MIN_TEST_DAYS:
+        raise ValueError(
+            f"The split leaves only {test_stop - train_stop} test day(s), from"
+            f" {dates[train_stop].date()} to {dates[test_stop - 1].date()}: scores need at"
+            f" least {MIN_TEST_DAYS}. Choose an earlier training end."
         )
     return Split(series, train_start, train_stop, test_stop)
 

@@ -1,4 +1,4 @@
-"""Streamlit pieces of the Forecast page: pick a trained model, forecast, backtest."""
+"""The Forecast page's pieces: pick a trained model, forecast, backtest."""
 
 from __future__ import annotations
 
@@ -8,20 +8,26 @@ from rnnstock.charts import backtest_figure, forecast_figure, horizon_figure
 from rnnstock.experiment import ExperimentResult
 from rnnstock.forecast import backtest, error_by_horizon, forecast_future
 from rnnstock.jobs import DONE, Job
-from rnnstock.specs import ExperimentSpec, ModelSpec, SplitSpec, TrainSpec
-from rnnstock.ui import LoadedData
-from rnnstock.ui_train import KEEP_MODELS, session_jobs, start_training
+from rnnstock.specs import ExperimentSpec, ModelSpec, TrainSpec
+from rnnstock.web import runs, state
+from rnnstock.web.pages import FORECAST, TRAIN, link
+from rnnstock.web.sidebar import LoadedData
+from rnnstock.web.split import split_from_state
+from rnnstock.web.text import literal
+from rnnstock.web.widgets import widget
 
+PAGE = FORECAST.url
 BACKTEST_STARTS = 30  # enough starts for a steady error curve; one batched call a step
+BACKTEST_DRAWN = 8  # of them drawn, evenly spaced, so the paths stay apart
 QUICK_MODEL = ModelSpec(cell="GRU", units=(32,))
 QUICK_TRAINING = TrainSpec(optimizer="adam", epochs=10, batch_size=32, seed=42)
 
 
 def forecastable_runs() -> list[Job]:
-    """This session's finished runs that still hold their model, newest first."""
+    """This browser's finished runs that still hold their model, newest first."""
     return [
         job
-        for job in reversed(session_jobs())
+        for job in reversed(runs.session_jobs())
         if job.status == DONE and job.result is not None and job.result.has_model
     ]
 
@@ -35,43 +41,49 @@ def _describe(job: Job) -> str:
 
 
 def pick_run() -> ExperimentResult | None:
-    runs = forecastable_runs()
-    if not runs:
+    choices = forecastable_runs()
+    if not choices:
         return None
-    by_id = {job.id: job for job in runs}
-    if st.session_state.get("forecast_run") not in by_id:
-        st.session_state["forecast_run"] = runs[0].id
+    by_id = {job.id: job for job in choices}
+    if st.session_state.get(state.FORECAST_RUN) not in by_id:
+        st.session_state[state.FORECAST_RUN] = choices[0].id
     job_id = st.selectbox(
-        "Model trained in this session",
+        "Model trained in this browser",
         list(by_id),
-        key="forecast_run",
+        key=state.FORECAST_RUN,
         format_func=lambda key: _describe(by_id[key]),
-        help=f"The newest {KEEP_MODELS} runs keep their model; older ones keep only scores.",
+        help=f"The newest {runs.KEEP_MODELS} runs keep their model; older ones keep only scores.",
     )
     return by_id[job_id].result
 
 
 def quick_training(data: LoadedData) -> None:
-    """No model yet: offer to train a small one on the data in the sidebar."""
-    st.info(
-        "No model of this session can forecast yet: train one on the Train or Compare"
-        " page, or train a small one here."
-    )
-    st.page_link(
-        "app_pages/train.py", label="Go to the Train page", icon=":material/model_training:"
-    )
+    """No model yet: offer to train a small one on the data and split chosen elsewhere."""
     if data.prices is None:
+        st.info(
+            "No model of this browser can forecast yet, and no data is loaded: choose data"
+            " in the sidebar, then train a model on the Train or Compare page."
+        )
         return
-    state = st.session_state
-    split = SplitSpec(
-        target=state.get("target", "Close"),
-        window=int(state.get("window", 60)),
-        train_fraction=state.get("train_fraction", 0.8),
+    st.info(
+        "No model of this browser can forecast yet: train one on the Train or Compare"
+        " page, or train a small one here on the data and split chosen there."
     )
-    spec = ExperimentSpec(data=data.spec, split=split, model=QUICK_MODEL, train=QUICK_TRAINING)
-    label = f"Train {QUICK_MODEL.describe()} for {QUICK_TRAINING.epochs} epochs on {data.title}"
-    if st.button(label, type="primary", icon=":material/play_arrow:"):
-        start_training(spec, data)
+    link(TRAIN, "Go to the Train page")
+    try:
+        split = split_from_state(data, TRAIN.url)
+        spec = ExperimentSpec(data=data.spec, split=split, model=QUICK_MODEL, train=QUICK_TRAINING)
+    except ValueError as error:
+        st.error(literal(error, 600))
+        return
+    st.caption(f"{data.title}: {split.describe()}.")
+    label = f"Train {QUICK_MODEL.describe()} for {QUICK_TRAINING.epochs} epochs"
+    if st.button(label, type="primary", icon=":material/play_arrow:", key=f"{PAGE}.start"):
+        runs.show(PAGE, [runs.submit(spec, data)])
+
+
+def forecast_days() -> int:
+    return widget("forecast_days", PAGE, st, radio=False)
 
 
 def forecast(result: ExperimentResult, steps: int) -> None:
@@ -81,7 +93,7 @@ def forecast(result: ExperimentResult, steps: int) -> None:
     try:
         future = forecast_future(result.model, windows, steps)
     except ValueError as error:
-        st.error(str(error))
+        st.error(literal(error, 600))
         return
     history = series.iloc[-max(3 * steps, 60) :]
     st.plotly_chart(forecast_figure(history, future, cell))
@@ -102,7 +114,7 @@ def forecast(result: ExperimentResult, steps: int) -> None:
     try:
         paths = backtest(result.model, windows, steps, BACKTEST_STARTS)
     except ValueError as error:
-        st.info(f"No backtest: {error}")
+        st.info(f"No backtest: {literal(error, 600)}")
         return
     errors = error_by_horizon(paths)
     starts = paths["start"].nunique()
@@ -112,7 +124,10 @@ def forecast(result: ExperimentResult, steps: int) -> None:
         f" **{errors['model'].iloc[0]:,.2f}**; after {steps} days,"
         f" **{errors['model'].iloc[-1]:,.2f}**. Carrying the last price forward scores"
         f" {errors['persistence'].iloc[0]:,.2f} and {errors['persistence'].iloc[-1]:,.2f}."
+        f" The chart draws {min(starts, BACKTEST_DRAWN)} of the {starts} paths, evenly spaced."
+        f" (The Train page scores every test day; these {starts} starting days are a sample"
+        " of them, so its 1-day figures differ from these.)"
     )
     # One under the other: side by side, their titles and legends collide at 1280 wide.
-    st.plotly_chart(backtest_figure(windows.split.test, paths, cell))
+    st.plotly_chart(backtest_figure(windows.split.test, paths, cell, shown=BACKTEST_DRAWN))
     st.plotly_chart(horizon_figure(errors, cell))

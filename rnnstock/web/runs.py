@@ -1,0 +1,229 @@
+"""Trainings in the background: whose runs are whose, one progress panel, the runs table.
+
+A browser's runs belong to its *owner id*: the ``rnnstock_browser`` cookie that
+``server.py`` gives every browser (``rnnstock.web.browser``), so reloading the
+tab during a training, or opening the same link again, finds the training
+still going, with its progress, its Cancel button and then its results. With
+no cookie (``streamlit run app.py``, AppTest) the owner is the session.
+Another browser never sees these runs.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+import pandas as pd
+import streamlit as st
+
+from rnnstock.charts import loss_figure
+from rnnstock.jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, Job, JobManager
+from rnnstock.specs import ExperimentSpec
+from rnnstock.web import state
+from rnnstock.web.browser import COOKIE
+from rnnstock.web.sidebar import LoadedData
+from rnnstock.web.text import literal
+
+KEEP_MODELS = 3  # older runs keep their predictions and scores, not their Keras model
+KEEP_RUNS = 50
+MAX_OWNERS = 2000  # browsers remembered on one server; the oldest are forgotten
+_OWNER = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+@dataclass
+class OwnerRuns:
+    """One browser's runs, oldest first, and the jobs each page shows now."""
+
+    runs: list[str] = field(default_factory=list)
+    shown: dict[str, list[str]] = field(default_factory=dict)  # page -> job ids
+
+
+class Owners:
+    """Every browser's runs on this server (bounded)."""
+
+    def __init__(self) -> None:
+        self._owners: OrderedDict[str, OwnerRuns] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def of(self, owner: str) -> OwnerRuns:
+        with self._lock:
+            runs = self._owners.pop(owner, None) or OwnerRuns()
+            self._owners[owner] = runs  # most recent last
+            while len(self._owners) > MAX_OWNERS:
+                self._owners.popitem(last=False)
+            return runs
+
+
+@st.cache_resource
+def job_manager() -> JobManager:
+    """One queue for every browser session on this server."""
+    return JobManager()
+
+
+@st.cache_resource
+def owners() -> Owners:
+    return Owners()
+
+
+def owner_id() -> str:
+    """This browser's id: its cookie when the server set one, else this session's."""
+    cookie = st.context.cookies.get(COOKIE) if st.context.cookies else None
+    if cookie and _OWNER.match(cookie):
+        return cookie
+    return st.session_state.setdefault(state.OWNER, secrets.token_urlsafe(16))
+
+
+def my_runs() -> OwnerRuns:
+    return owners().of(owner_id())
+
+
+def submit(spec: ExperimentSpec, data: LoadedData, label: str = "") -> Job:
+    """Queue a training and add it to this browser's runs."""
+    job = job_manager().submit(spec, prices=data.prices, label=label or spec.model.describe())
+    runs = my_runs().runs
+    runs.append(job.id)
+    _release_old_runs(runs)
+    return job
+
+
+def show(page: str, jobs: list[Job]) -> None:
+    """These jobs are what ``page`` shows now (its last start)."""
+    my_runs().shown[page] = [job.id for job in jobs]
+
+
+def shown_jobs(page: str) -> list[Job]:
+    manager = job_manager()
+    return [job for job_id in my_runs().shown.get(page, []) if (job := manager.job(job_id))]
+
+
+def session_jobs() -> list[Job]:
+    manager = job_manager()
+    return [job for job_id in my_runs().runs if (job := manager.job(job_id))]
+
+
+def _release_old_runs(runs: list[str]) -> None:
+    """Bound memory: only the newest runs keep their models; very old runs are dropped."""
+    manager = job_manager()
+    for job_id in runs[:-KEEP_MODELS]:
+        job = manager.job(job_id)
+        if job is not None and job.result is not None:
+            job.result.release_model()
+    while len(runs) > KEEP_RUNS:
+        manager.forget(runs.pop(0))
+
+
+# -- progress --------------------------------------------------------------------------
+
+
+def status_line(job: Job, manager: JobManager) -> str:
+    """What a job is doing, in one line (the progress bars and the runs table)."""
+    if job.status == QUEUED:
+        place = manager.queue_position(job) or 1
+        if manager.running() + place > manager.workers:
+            return f"waiting: place {place} in the queue ({manager.workers} train at once here)"
+        return "starting a trainer (TensorFlow takes a few seconds the first time)"
+    if job.status == RUNNING:
+        text = f"epoch {len(job.progress)} of {job.epochs}"
+        if job.latest is not None:
+            text += f" · loss {job.latest.loss:.2e} · {job.elapsed:.0f} s"
+            if job.eta is not None:
+                text += f" · about {job.eta:.0f} s left"
+        return text
+    word = {DONE: "done", FAILED: "failed", CANCELLED: "cancelled"}[job.status]
+    return f"{word} after {job.elapsed:.0f} s"
+
+
+@st.fragment(run_every=1.0)
+def progress_panel(page: str) -> None:
+    """Live progress of a page's jobs (one or several), redrawn every second; reruns the
+    page once all are done, so their results are drawn."""
+    jobs = shown_jobs(page)
+    if not jobs:
+        return
+    manager = job_manager()
+    for job in jobs:
+        label = f"{job.label}: " if len(jobs) > 1 else ""
+        st.progress(job.fraction, text=label + status_line(job, manager))
+    unfinished = [job for job in jobs if not job.done]
+    if len(jobs) == 1 and unfinished and jobs[0].progress:
+        st.plotly_chart(loss_figure(jobs[0].progress), key=f"{page}.live_loss")
+    if unfinished:
+        if st.button("Cancel", icon=":material/stop:", key=f"{page}.cancel"):
+            for job in unfinished:
+                manager.cancel(job.id)
+        return
+    outcomes(jobs)
+    batch = tuple(job.id for job in jobs)
+    shown = st.session_state.setdefault(state.SHOWN_RESULTS, {})
+    if shown.get(page) != batch:
+        shown[page] = batch
+        st.rerun(scope="app")  # draw the results outside this fragment
+
+
+def outcomes(jobs: list[Job]) -> None:
+    """Failed and cancelled jobs say so; finished ones are drawn by their page."""
+    for job in jobs:
+        prefix = f"{job.label}: " if len(jobs) > 1 else ""
+        if job.status == FAILED:
+            st.error(prefix + literal(job.error or "the training failed.", 600))
+        elif job.status == CANCELLED:
+            epochs = len(job.progress)
+            st.warning(f"{prefix}Training was cancelled after {epochs} epoch{'s' * (epochs != 1)}.")
+
+
+# -- the runs table -------------------------------------------------------------------------
+
+
+def runs_table() -> None:
+    """This browser's runs, newest first; redrawn every second while one is unfinished,
+    so its status follows the training instead of saying what it was at the click."""
+    if any(not job.done for job in session_jobs()):
+        _live_runs_table()
+    else:
+        _draw_runs_table()
+
+
+@st.fragment(run_every=1.0)
+def _live_runs_table() -> None:
+    _draw_runs_table()
+
+
+def run_row(job: Job, manager: JobManager) -> dict:
+    row = {"status": status_line(job, manager), "model": job.label}
+    result = job.result
+    if result is not None:
+        row.update(
+            {
+                "data": result.data_source or result.spec.data.name,
+                "window": result.spec.split.window,
+                "epochs": result.history.epochs_run,
+                "RMSE": result.scores.model.rmse,
+                "persistence RMSE": result.scores.persistence.rmse,
+                "skill": result.scores.skill,
+            }
+        )
+    return row
+
+
+def _draw_runs_table() -> None:
+    manager = job_manager()
+    rows = [run_row(job, manager) for job in session_jobs()]
+    if not rows:
+        return
+    st.subheader("Your runs")
+    money = st.column_config.NumberColumn(format="%.2f")
+    st.dataframe(
+        pd.DataFrame(rows[::-1]),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "status": st.column_config.TextColumn(width="medium"),
+            "model": st.column_config.TextColumn(width="medium"),
+            "skill": st.column_config.NumberColumn(format="percent"),
+            "RMSE": money,
+            "persistence RMSE": money,
+        },
+    )

@@ -1,0 +1,134 @@
+"""What a user set, kept across pages: the settings store and every session key.
+
+Streamlit forgets a widget's value once a page stops drawing it, and in 1.67
+``persist_state="session"`` does not carry a value between two pages that draw
+a widget under the same key: the element id includes the page, so the second
+page's widget starts at its minimum (Open / window 2 / share 0.50; reproduced
+in ``tests/test_state.py``). So the settings a user made live in one plain
+dictionary in the session, the *store*, and every settings widget is drawn
+from it and writes back to it when changed:
+
+- a **shared** setting (the data split: target, window, split mode, share and
+  dates) has one value for the Data, Train and Compare pages and the Learn
+  and Forecast pages that read it; the last value set anywhere shows everywhere;
+- every other setting belongs to one page (the Train page's network and the
+  Compare page's are separate, so a comparison does not overwrite what Train
+  trains), kept for that page across visits to others;
+- a setting nobody touched shows its declared default (``rnnstock.settings``).
+
+Presets, shared links and "use these settings" buttons write to the store the
+same way, so the widgets show them on whichever page draws them next.
+View toggles that belong to one widget on one page (candlesticks, the fit on
+the training days) use Streamlit's own ``persist_state``, which does keep a
+value for one page.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+import streamlit as st
+
+from rnnstock.settings import SETTINGS, Setting
+
+# -- session keys that are not settings --------------------------------------------------
+STORE = "settings"  # setting key -> the value its widget shows
+LOADED_DATA = "loaded_data"  # the sidebar's LoadedData for this run
+URL_RESTORED = "url_restored"  # a shared link's settings were read (once per session)
+URL_PROBLEMS = "url_problems"  # what a link carried that could not be used
+LINKED_CSV = "linked_csv"  # the CSV file a shared link names
+UPLOAD = "upload"  # (file name, bytes) of the last CSV uploaded, kept across sources
+TICKER_FAILURE = "ticker_failure"  # (ticker, message) of the last failed download
+OWNER = "owner"  # this session's owner id when the browser sends no cookie
+SHOWN_RESULTS = "shown_results"  # job ids whose results were drawn (reruns the page once)
+KERAS_CHECK = "learn_keras_check"  # the Learn page's last comparison with Keras
+LEARN_FOLLOWS = "learn.follows"  # the Train settings the Learn page last copied
+FORECAST_RUN = "forecast.run"  # the run the Forecast page forecasts with
+DATA_TAB = "data.tab"  # the Data page's open tab
+
+# -- sidebar widgets (drawn by app.py on every page, so their keys stay put) -------------
+DATA_SOURCE = "data_source"
+SAMPLE_NAME = "sample_name"
+TICKER = "ticker"
+CSV_UPLOAD = "csv_upload"
+RETRY_TICKER = "retry_ticker"
+
+# The settings one value of which serves every page (the data split).
+SHARED = ("target", "window", "split_mode", "train_fraction", "train_start", "train_end")
+
+
+def store() -> dict[str, Any]:
+    return st.session_state.setdefault(STORE, {})
+
+
+def store_key(name: str, page: str) -> str:
+    """Where a setting's value lives: its name when shared, else under its page."""
+    return name if name in SHARED else f"{page}.{name}"
+
+
+def widget_key(name: str, page: str) -> str:
+    return f"{page}.{name}"
+
+
+def as_shown(setting: Setting, value: Any) -> Any:
+    """A setting's value as its widget holds it (text for sizes, a date for dates)."""
+    if value is None:
+        value = setting.widget_default
+    if value is None:
+        return None
+    if setting.kind == "sizes":
+        return value if isinstance(value, str) else ", ".join(map(str, value))
+    if setting.kind == "date":
+        return value if isinstance(value, datetime.date) else datetime.date.fromisoformat(value)
+    if setting.kind == "choices":
+        return list(value)
+    if setting.kind == "float":
+        return float(value)
+    if setting.kind == "int":
+        return int(value)
+    return value
+
+
+def get(name: str, page: str) -> Any:
+    """The value a setting's widget shows on ``page``: what was set, else the default."""
+    value = store().get(store_key(name, page))
+    return value if value is not None else as_shown(SETTINGS[name], None)
+
+
+def is_set(name: str, page: str) -> bool:
+    return store().get(store_key(name, page)) is not None
+
+
+def put(page: str, **values: Any) -> None:
+    """Set settings as if the user had (a preset, a link, a button)."""
+    for name, value in values.items():
+        store()[store_key(name, page)] = as_shown(SETTINGS[name], value)
+
+
+def forget(page: str, *names: str) -> None:
+    """Back to the default (or, for the split dates, the data's own)."""
+    for name in names:
+        store().pop(store_key(name, page), None)
+
+
+def bound(name: str, page: str, shown: Any = None) -> dict[str, Any]:
+    """Widget arguments that draw the setting from the store and save edits to it.
+
+    ``shown`` overrides what the widget shows without saving it (the split dates
+    follow the data until the user sets them).
+    """
+    key = widget_key(name, page)
+    value = get(name, page) if shown is None else shown
+    if key not in st.session_state or st.session_state[key] != value:
+        st.session_state[key] = value
+    return {"key": key, "on_change": _save, "args": (name, page)}
+
+
+def _save(name: str, page: str) -> None:
+    store()[store_key(name, page)] = st.session_state[widget_key(name, page)]
+
+
+def kept(key: str) -> dict[str, str]:
+    """A view toggle that belongs to one page: kept while the user visits others."""
+    return {"key": key, "persist_state": "session"}
