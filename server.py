@@ -2,7 +2,7 @@
 
 Streamlit runs app.py only when a browser connects, so the first visitor
 would wait for its imports and the default sample to load. Here Streamlit's
-``st.App`` starts that work (rnnstock.web.sidebar.warm_up) in a thread as soon
+``st.App`` starts that work (rnnstock.web.warmup) in a thread as soon
 as the server is up, while the browser is still loading Streamlit's scripts.
 It also gives each browser an id cookie (rnnstock.web.browser), so a reloaded
 tab finds its trainings again. ``streamlit run app.py`` still works, without
@@ -19,7 +19,7 @@ from rnnstock.web.browser import BrowserIdMiddleware
 
 
 def _warm_up() -> None:
-    from rnnstock.web.sidebar import warm_up  # imported here: pandas alone takes half a second
+    from rnnstock.web.warmup import warm_up  # imported here: pandas alone takes half a second
 
     warm_up()
 

@@ -58,9 +58,10 @@ def train_variant(variant: Variant, epochs: int, csv: str = str(MASTERCARD_CSV))
         from rnnstock.training import keep_freed_memory
 
         keep_freed_memory()
+    from rnnstock.backend import import_keras
     from rnnstock.data import read_price_csv
     from rnnstock.fused import fused_class
-    from rnnstock.models import import_keras, supports_xla
+    from rnnstock.models import supports_xla
     from rnnstock.presets import get_preset
     from rnnstock.windows import make_windows
 

@@ -3,7 +3,7 @@
 The process does what the Train page does: one shared JobManager (workers =
 cores), each training submitted with the prices already loaded, results kept,
 and only the newest KEEP_MODELS runs keep their Keras model
-(``result.release_model()``, as ``rnnstock.ui_train.release_old_runs`` does).
+(``result.release_model()``, as ``rnnstock.web.runs`` does for a browser).
 Trainings go two at a time (a comparison's worth) so both workers are used.
 Resident memory of the parent and of every process it started (the
 multiprocessing manager and the workers) is sampled every 0.2 s and after each
@@ -18,7 +18,7 @@ import threading
 import time
 from pathlib import Path
 
-KEEP_MODELS = 3  # as rnnstock.ui_train.KEEP_MODELS (not imported: it would load Streamlit)
+KEEP_MODELS = 3  # as rnnstock.web.runs.KEEP_MODELS (not imported: it would load Streamlit)
 
 
 def _status_kb(pid: int, field: str) -> int:

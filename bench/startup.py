@@ -43,7 +43,7 @@ CHART_DRAWN_JS = """
   [...plot.querySelectorAll('.scatterlayer .trace path.js-line, .trace path')]
     .some((path) => (path.getAttribute('d') || '').length > 100))
 """
-TRAIN_BUTTON = '[data-testid="stFormSubmitButton"] button'
+TRAIN_BUTTON = '[data-testid="stMain"] [data-testid="stBaseButton-primary"]'
 DATACAMP_BUTTON = re.compile("DataCamp tutorial's LSTM vs GRU")
 
 
@@ -257,7 +257,8 @@ def server_import_time() -> dict:
     """What the server imports before its first page: ``python -X importtime`` of app.py's
     imports (the pages' modules included), and whether TensorFlow is among them."""
     code = (
-        "import streamlit, rnnstock.ui, rnnstock.charts, rnnstock.windows, rnnstock.ui_train;"
+        "import streamlit, rnnstock.web.sidebar, rnnstock.charts, rnnstock.windows;"
+        "import rnnstock.web.train;"
         "import sys; print('TF' if 'tensorflow' in sys.modules else 'noTF')"
     )
     started = time.perf_counter()
@@ -317,7 +318,7 @@ def measure_comparison_in_browser(epochs: int, csv: str, timeout: float = 1800.0
                 expect(sidebar).to_contain_text("trading days", timeout=timeout * 1000)
                 page.get_by_test_id("stSidebarNavLink").filter(has_text="Compare").click()
                 page.get_by_role("button", name=DATACAMP_BUTTON).click()
-                epochs_field = page.get_by_test_id("stForm").get_by_label("Epochs", exact=True)
+                epochs_field = page.get_by_test_id("stMain").get_by_label("Epochs", exact=True)
                 expect(epochs_field).to_have_value("50")
                 if epochs != 50:
                     epochs_field.fill(str(epochs))

@@ -33,6 +33,8 @@ from typing import IO, TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from rnnstock import config
+
 if TYPE_CHECKING:
     from rnnstock.specs import DataSpec
 
@@ -687,16 +689,8 @@ def _failure_notice(reason: str, symbol: str, saved_on: datetime.date) -> str:
 
 
 def default_cache_dir() -> Path:
-    """``$RNNSTOCK_CACHE_DIR``, else the user cache folder (``~/.cache/rnnstock`` on Linux)."""
-    configured = os.environ.get("RNNSTOCK_CACHE_DIR")
-    if configured:
-        return Path(configured).expanduser()
-    try:
-        import platformdirs
-    except ImportError:
-        base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-        return Path(base) / "rnnstock"
-    return Path(platformdirs.user_cache_dir("rnnstock", appauthor=False))
+    """Where downloads are kept (``rnnstock.config.cache_dir``)."""
+    return config.cache_dir()
 
 
 def _cache_root(cache_dir: str | os.PathLike[str] | None) -> Path:

@@ -222,7 +222,7 @@ def run_experiment(
 def _load_model(content: bytes) -> keras.Model:
     import tempfile
 
-    from rnnstock.models import import_keras
+    from rnnstock.backend import import_keras
 
     keras = import_keras()
     with tempfile.TemporaryDirectory() as folder:

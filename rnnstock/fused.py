@@ -28,10 +28,10 @@ any Keras without rnnstock. Figures: bench/README.md (levers).
 
 from __future__ import annotations
 
-import os
 from functools import cache
 
-from rnnstock.models import import_keras
+from rnnstock import config
+from rnnstock.backend import import_keras
 from rnnstock.specs import ModelSpec
 
 FUSED_CELLS = ("LSTM", "GRU")
@@ -45,7 +45,7 @@ def fused_applies(spec: ModelSpec) -> bool:
     """
     if spec.cell not in FUSED_CELLS or spec.activation != "tanh":
         return False
-    if os.environ.get("RNNSTOCK_FUSED", "1").strip() == "0":
+    if not config.fused():
         return False
     keras = import_keras()
     if keras.backend.backend() != "tensorflow":

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from multiprocessing.managers import SyncManager
 from typing import TYPE_CHECKING
 
+from rnnstock import config
 from rnnstock.specs import ExperimentSpec
 from rnnstock.training import EpochProgress
 
@@ -41,18 +42,7 @@ FINISHED = (DONE, FAILED, CANCELLED)
 
 def default_workers() -> int:
     """Trainings at once: ``RNNSTOCK_WORKERS`` if set, else one per core."""
-    configured = os.environ.get("RNNSTOCK_WORKERS", "").strip()
-    if configured:
-        try:
-            workers = int(configured)
-        except ValueError:
-            raise ValueError(
-                f"RNNSTOCK_WORKERS must be a whole number, not '{configured}'."
-            ) from None
-        if workers < 1:
-            raise ValueError("RNNSTOCK_WORKERS must be at least 1.")
-        return workers
-    return max(1, os.cpu_count() or 1)
+    return config.workers()
 
 
 @dataclass
@@ -374,8 +364,8 @@ def _prepare_worker() -> None:
 
 def _train_in_worker(job_id, spec, prices, events, cancel_flag) -> ExperimentResult:
     """Runs in a worker process: one experiment, reporting back through ``events``."""
+    from rnnstock.backend import import_keras
     from rnnstock.experiment import run_experiment
-    from rnnstock.models import import_keras
 
     if cancel_flag.is_set():
         from rnnstock.experiment import TrainingCancelled

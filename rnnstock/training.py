@@ -16,13 +16,14 @@ for it); all run several steps per call from Python.
 from __future__ import annotations
 
 import math
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from rnnstock.models import import_keras, supports_xla
+from rnnstock import config
+from rnnstock.backend import import_keras
+from rnnstock.models import supports_xla
 from rnnstock.specs import TrainSpec
 from rnnstock.windows import Windows
 
@@ -84,7 +85,7 @@ def keep_freed_memory() -> bool:
     the settings took (False off glibc, e.g. on macOS, or with
     ``RNNSTOCK_MALLOC_KEEP=0``).
     """
-    if os.environ.get("RNNSTOCK_MALLOC_KEEP", "1").strip() == "0":
+    if not config.malloc_keep():
         return False
     import ctypes
     import ctypes.util
@@ -107,7 +108,7 @@ def seed_everything(seed: int) -> None:
 
 
 # XLA compiles a training step once per batch shape (a few seconds; cached on
-# disk, see models.import_keras) and then runs each step in about 40 % less CPU
+# disk, see backend.import_keras) and then runs each step in about 40 % less CPU
 # time (DataCamp LSTM, one thread). Below this many steps the compilation
 # would cost more than it saves.
 XLA_MIN_STEPS = 300
@@ -122,11 +123,9 @@ def use_xla(spec: TrainSpec, samples: int) -> bool:
     With early stopping the run may end after a few times its patience, so
     only that many epochs are counted on.
     """
-    setting = os.environ.get("RNNSTOCK_XLA", "auto").strip().lower()
-    if setting in ("1", "on", "true", "yes"):
-        return True
-    if setting in ("0", "off", "false", "no"):
-        return False
+    forced = config.xla()
+    if forced is not None:
+        return forced
     epochs = spec.epochs if not spec.patience else min(spec.epochs, 5 * spec.patience)
     return epochs * math.ceil(samples / spec.batch_size) >= XLA_MIN_STEPS
 

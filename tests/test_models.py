@@ -2,10 +2,10 @@ import logging
 
 import pytest
 
+from rnnstock.backend import import_keras
 from rnnstock.models import (
     build_model,
     cell_parameters,
-    import_keras,
     parameter_count,
     summary_rows,
 )
@@ -50,7 +50,7 @@ def test_stacked_layers_pass_sequences_and_summary_reports_shapes():
 
 
 def _fused_and_plain(spec, window=15, seed=3):
-    from rnnstock.models import import_keras
+    from rnnstock.backend import import_keras
 
     keras = import_keras()
     keras.utils.set_random_seed(seed)
@@ -102,7 +102,8 @@ def test_a_trained_fused_model_leaves_as_plain_keras_layers(cell, tmp_path):
     """The saved model names only Keras' own layers: it loads anywhere without rnnstock."""
     import numpy as np
 
-    from rnnstock.models import import_keras, standard_model
+    from rnnstock.backend import import_keras
+    from rnnstock.models import standard_model
 
     keras = import_keras()
     spec = ModelSpec(cell=cell, units=(8,))

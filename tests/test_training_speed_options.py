@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from rnnstock.backend import import_keras
 from rnnstock.experiment import run_experiment
-from rnnstock.models import import_keras
 from rnnstock.specs import TrainSpec
 from rnnstock.training import batches, keep_freed_memory, use_xla
 from tests.test_experiment import TINY as BASE
@@ -71,7 +71,7 @@ def test_fused_runs_are_reproducible_and_agree_with_keras_loop(spec, prices, mon
 def test_tensorflow_runs_one_thread_per_op_and_two_ops_at_once():
     """One thread per op; two ops at once, for the fused LSTM's two halves of a batch."""
     code = (
-        "import os; from rnnstock.models import import_keras; import_keras();"
+        "import os; from rnnstock.backend import import_keras; import_keras();"
         "print(os.environ['TF_NUM_INTRAOP_THREADS'], os.environ['TF_NUM_INTEROP_THREADS'])"
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("TF_NUM_")}

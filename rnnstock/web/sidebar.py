@@ -59,27 +59,6 @@ def cached_ticker(ticker: str, day: datetime.date) -> pd.DataFrame:
     return fetch_ticker(ticker, today=day)
 
 
-def warm_up() -> None:
-    """What the first visit would otherwise wait for, done while the server starts.
-
-    Run by server.py in a thread as soon as Streamlit is up (the browser is
-    still loading its scripts then): the pages' modules (pandas, Plotly's
-    figure classes; never TensorFlow nor scikit-learn), the default offline
-    sample into the shared cache, and one price chart, which loads Plotly's
-    validators and JSON encoder. Saves the first visitor about 0.7 s
-    (bench/README.md). Nothing for the Data page's other tabs: they are drawn
-    only when opened, and this thread shares the 2 cores with the browser.
-    """
-    import rnnstock.charts
-    import rnnstock.web.compare
-    import rnnstock.web.forecast
-    import rnnstock.web.train
-
-    name = DataSpec().name
-    prices = cached_sample(name)
-    rnnstock.charts.price_figure(prices, name).to_json()  # as st.plotly_chart sends it
-
-
 # -- the sidebar -------------------------------------------------------------------------
 
 
@@ -100,8 +79,9 @@ def data_sidebar() -> LoadedData:
         if notice:
             st.sidebar.warning(literal(notice, MESSAGE_LIMIT))
         first, last = data.prices.index[0], data.prices.index[-1]
+        # Two lines: one would wrap inside a date ("2017-" / "11-10") in the sidebar.
         st.sidebar.caption(
-            f"{len(data.prices):,} trading days,\u00a0{first:%Y-%m-%d}\u00a0to\u00a0{last:%Y-%m-%d}"
+            f"{len(data.prices):,} trading days  \n{first:%Y-%m-%d} to {last:%Y-%m-%d}"
         )
     return data
 

@@ -191,9 +191,9 @@ class AppPage:
     def layout_problems(self) -> list[str]:
         return self.page.evaluate(LAYOUT_PROBLEMS_JS)
 
-    # -- the Train page --------------------------------------------------------------
+    # -- the Train and Compare pages ---------------------------------------------------
 
-    def fill_form(
+    def fill_settings(
         self,
         *,
         units: str = "4",
@@ -202,12 +202,11 @@ class AppPage:
         batch_size: int = 256,
         learning_rate: float = 0.01,
     ) -> None:
-        """A tiny model in the page's settings form (not yet submitted).
+        """A tiny model in the page's settings (not yet started).
 
         A large batch keeps an epoch of the 7,983-day sample to about a second, and
         a larger learning rate gets a fit worth a screenshot out of 2 or 3 epochs.
         """
-        form = self.page.get_by_test_id("stForm")
         for label, value in (
             ("Window (days of history per prediction)", window),
             ("Units per recurrent layer", units),
@@ -215,21 +214,31 @@ class AppPage:
             ("Epochs", epochs),
             ("Batch size", batch_size),
         ):
-            field_ = form.get_by_label(label, exact=True)
-            field_.fill(str(value))
-            field_.press("Tab")
+            self.set_field(label, value)
 
-    def form_value(self, label: str) -> str:
-        return self.page.get_by_test_id("stForm").get_by_label(label, exact=True).input_value()
+    def set_field(self, label: str, value: object) -> None:
+        """Type into a field as a person does: select it, type, leave it (Tab)."""
+        field_ = self.main().get_by_label(label, exact=True)
+        field_.fill(str(value))
+        field_.press("Tab")
+        self.wait_until_idle()
 
-    def submit(self) -> None:
-        """The form's button (Train, Compare, ...)."""
-        self.page.get_by_test_id("stFormSubmitButton").get_by_role("button").click()
+    def field_value(self, label: str) -> str:
+        return self.main().get_by_label(label, exact=True).input_value()
+
+    def start(self, button: str = "Train") -> None:
+        """The page's primary button: Train, Compare, ..."""
+        self.main().get_by_role("button", name=button, exact=True).click()
+
+    def wait_until_idle(self, timeout: float = 30_000) -> None:
+        """Until Streamlit has finished the rerun that the last action started."""
+        self.page.wait_for_timeout(150)
+        expect(self.page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=timeout)
 
     def wait_for_progress(self) -> Locator:
         bar = self.page.locator(PROGRESS)
         expect(bar).to_be_visible(timeout=TRAINING_TIMEOUT)
-        expect(bar).to_contain_text(re.compile(r"Epoch \d+ of \d+"))
+        expect(bar).to_contain_text(re.compile(r"epoch \d+ of \d+", re.IGNORECASE))
         self.note(f"progress: {bar.inner_text()}")
         return bar
 

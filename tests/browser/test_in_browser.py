@@ -44,8 +44,8 @@ def test_the_app_opens_on_the_offline_sample_and_draws_its_chart(app: AppPage):
 
 def test_a_tiny_lstm_trains_with_live_progress_and_shows_its_results(app: AppPage):
     app.open("/train")
-    app.fill_form(units="4", epochs=3, window=10)
-    app.submit()
+    app.fill_settings(units="4", epochs=3, window=10)
+    app.start()
     progress = app.wait_for_progress()
     expect(progress).to_contain_text("of 3")
     expect(progress.get_by_role("progressbar")).to_be_visible()
@@ -125,23 +125,23 @@ def test_a_messy_csv_upload_works_and_a_broken_one_shows_a_message(app: AppPage)
 
 def test_a_training_goes_on_while_the_user_visits_another_page(app: AppPage):
     app.open("/train")
-    app.fill_form(units="4", epochs=300, window=10)  # far longer than this test
-    app.submit()
+    app.fill_settings(units="4", epochs=300, window=10)  # far longer than this test
+    app.start()
     progress = app.wait_for_progress()
-    expect(progress).to_contain_text(re.compile(r"Epoch [1-9]\d* of 300"), timeout=120_000)
-    epochs_before = int(re.search(r"Epoch (\d+)", progress.inner_text()).group(1))
+    expect(progress).to_contain_text(re.compile(r"epoch [1-9]\d* of 300"), timeout=120_000)
+    epochs_before = int(re.search(r"epoch (\d+)", progress.inner_text()).group(1))
 
     try:
         app.go_to("Data")
         app.wait_for_charts()
         app.go_to("Train")
-        # The same run, further along, with the settings it was started with in the form.
+        # The same run, further along, with the settings it was started with on screen.
         progress = app.page.locator(PROGRESS)
-        expect(progress).to_contain_text(re.compile(r"Epoch \d+ of 300"))
-        epochs_now = int(re.search(r"Epoch (\d+)", progress.inner_text()).group(1))
+        expect(progress).to_contain_text(re.compile(r"epoch \d+ of 300"))
+        epochs_now = int(re.search(r"epoch (\d+)", progress.inner_text()).group(1))
         assert epochs_now >= epochs_before
         settings = {
-            label: app.form_value(label)
+            label: app.field_value(label)
             for label in (
                 "Units per recurrent layer",
                 "Epochs",
@@ -166,8 +166,8 @@ def test_two_tiny_models_are_compared(app: AppPage):
     architectures = app.page.get_by_test_id("stMultiSelect")
     expect(architectures).to_contain_text("LSTM")
     expect(architectures).to_contain_text("GRU")
-    app.fill_form(units="4", epochs=2, window=10)
-    app.submit()
+    app.fill_settings(units="4", epochs=2, window=10)
+    app.start("Compare")
     # One trainer on this server: the second model waits for the first.
     expect(app.page.locator(PROGRESS)).to_have_count(2, timeout=60_000)
     app.snap("comparing")
