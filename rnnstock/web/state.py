@@ -54,8 +54,11 @@ TICKER = "ticker"
 CSV_UPLOAD = "csv_upload"
 RETRY_TICKER = "retry_ticker"
 
-# The settings one value of which serves every page (the data split).
+# The settings one value of which serves every page (the data split)...
 SHARED = ("target", "window", "split_mode", "train_fraction", "train_start", "train_end")
+# ...but the Learn page, which works on a copy of the Train page's model and window so
+# that a what-if there changes nothing a training uses.
+OWN_COPIES = ("learn",)
 
 
 def store() -> dict[str, Any]:
@@ -64,7 +67,7 @@ def store() -> dict[str, Any]:
 
 def store_key(name: str, page: str) -> str:
     """Where a setting's value lives: its name when shared, else under its page."""
-    return name if name in SHARED else f"{page}.{name}"
+    return name if name in SHARED and page not in OWN_COPIES else f"{page}.{name}"
 
 
 def widget_key(name: str, page: str) -> str:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import re
 
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>$:=])")
+# Markdown that would turn outside text into something else: emphasis and code, links
+# and images ([…](…), bare http:// and www. addresses), HTML, headings, tables, LaTeX,
+# and Streamlit's :emoji:, :material/icon: and :red[colour] directives.
+_MARKDOWN = re.compile(r"[\\`*_\[\]#|~<>$!]|:(?=[A-Za-z/])|(?<=www)\.")
 MAX_SHOWN = 200  # characters of outside text a message quotes
 
 
@@ -14,4 +17,4 @@ def literal(text: object, limit: int = MAX_SHOWN) -> str:
     shown = str(text)
     if len(shown) > limit:
         shown = shown[: limit - 1] + "…"
-    return _MARKDOWN.sub(r"\\\1", shown)
+    return _MARKDOWN.sub(lambda match: "\\" + match.group(), shown)
