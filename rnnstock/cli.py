@@ -15,7 +15,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from rnnstock.specs import CELLS, OPTIMIZERS, TARGETS, DataSpec, ExperimentSpec
+from rnnstock.settings import SETTINGS, check
+from rnnstock.specs import DataSpec, ExperimentSpec
 
 DEFAULT_OUT = Path("runs")
 
@@ -30,59 +31,69 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
     data.add_argument("--start", help="keep prices from this date or year")
     data.add_argument("--end", help="keep prices up to this date or year")
 
-    split = parser.add_argument_group("split and window")
-    split.add_argument("--target", choices=TARGETS, help="the price column to predict")
-    split.add_argument("--window", type=int, help="past days each prediction sees")
-    split.add_argument("--train-start", help="first training date or year")
-    split.add_argument("--train-end", help="last training date or year (split by dates)")
-    split.add_argument("--test-end", help="last test date or year")
-    split.add_argument(
-        "--train-fraction", type=float, help="first share of days that train (split by fraction)"
-    )
-
-    model = parser.add_argument_group("model")
-    model.add_argument("--cell", choices=CELLS, help="the recurrent layer type")
-    model.add_argument("--units", help="units per recurrent layer, e.g. 125 or 50,50")
-    model.add_argument("--dropout", type=float, help="dropout after each recurrent layer")
-    model.add_argument(
-        "--bidirectional",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="read each window both ways",
-    )
-    model.add_argument("--dense", help="hidden Dense sizes before the output, e.g. 25")
-    model.add_argument(
-        "--activation",
-        choices=("tanh", "relu", "sigmoid", "linear"),
-        help="activation inside the recurrent cells (default tanh)",
-    )
-
-    train = parser.add_argument_group("training")
-    train.add_argument("--optimizer", type=str.lower, choices=OPTIMIZERS)
-    train.add_argument("--learning-rate", type=float)
-    train.add_argument("--epochs", type=int)
-    train.add_argument("--batch-size", type=int)
-    train.add_argument("--seed", type=int)
-    train.add_argument(
-        "--validation-fraction", type=float, help="tail of the training windows held out"
-    )
-    train.add_argument("--patience", type=int, help="early stopping patience (epochs)")
+    groups = {
+        "split and window": ("target", "window", "train_start", "train_end", "test_end"),
+        "model": ("cell", "units", "dropout", "bidirectional", "dense", "activation"),
+        "training": ("optimizer", "learning_rate", "epochs", "batch_size", "seed"),
+    }
+    groups["split and window"] += ("train_fraction",)
+    groups["training"] += ("validation_fraction", "patience")
+    for title, names in groups.items():
+        group = parser.add_argument_group(title)
+        for name in names:
+            _add_setting(group, name)
 
     output = parser.add_argument_group("output")
-    output.add_argument("--forecast", type=int, default=0, help="business days to forecast")
+    days = SETTINGS["forecast_days"]
+    output.add_argument(
+        "--forecast", type=int, default=0, help=f"business days to forecast ({days.range_text})"
+    )
     output.add_argument(
         "--out", type=Path, help=f"folder for the files (default {DEFAULT_OUT}/<run key>)"
     )
     output.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
+def _add_setting(group, name: str) -> None:
+    """A flag for a declared setting: its help and range from the declaration; the value is
+    checked by the spec, which names the range when it is refused."""
+    setting = SETTINGS[name]
+    flag = "--" + name.replace("_", "-")
+    text = setting.help or setting.label
+    if setting.kind in ("int", "float") and setting.low is not None:
+        text += f" ({setting.range_text})"
+    if setting.kind == "bool":
+        group.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=text)
+    elif setting.kind == "choice":
+        group.add_argument(flag, choices=setting.choices, type=_choice(setting), help=text)
+    else:
+        group.add_argument(flag, help=text)
+
+
+def _choice(setting):
+    def read(text: str) -> str:
+        try:
+            return setting.check(text)
+        except ValueError:
+            return text  # argparse then lists the choices
+
+    return read
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage mistakes in one line, as every other error, not twenty lines of usage."""
+
+    def error(self, message: str):
+        self.exit(2, f"rnnstock: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="python -m rnnstock",
         description="Train recurrent networks on stock prices and compare them with naive"
         " baselines.",
     )
-    commands = parser.add_subparsers(dest="command", required=True)
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     _add_run_arguments(
         commands.add_parser("run", help="train and evaluate one model, write its files")
     )
@@ -176,13 +187,16 @@ def _progress(total: int, quiet: bool):
 
 def command_run(args: argparse.Namespace) -> int:
 
+    from rnnstock.data import load_prices
     from rnnstock.evaluation import DIRECTION_NOTE
     from rnnstock.experiment import TrainingCancelled, run_experiment
     from rnnstock.presets import get_preset
+    from rnnstock.windows import windowed_split
 
     spec = spec_from_args(args)
-    if args.forecast < 0:
-        raise ValueError("--forecast takes a number of days, 0 or more.")
+    if args.forecast:
+        check("forecast_days", args.forecast)
+    windowed_split(load_prices(spec.data), spec.split)  # the data fits: say so before training
     print(f"Experiment {spec.key()}: {spec.describe()}", file=sys.stderr)
     bar, on_epoch = _progress(spec.train.epochs, args.quiet)
     try:
@@ -263,7 +277,10 @@ COMMANDS = {"run": command_run, "samples": command_samples, "presets": command_p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as stop:  # --help, or a usage mistake already said in one line
+        return int(stop.code or 0)
     try:
         return COMMANDS[args.command](args)
     except ValueError as error:  # bad settings or data: one readable line

@@ -73,10 +73,34 @@ def test_run_prints_metrics_beside_baselines_and_writes_files(tmp_path, capsys):
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
+        (
+            ["run", "--sample", "msft", "--start", "0000"],
+            "The data start 0000 is outside 1900-2100",
+        ),
+        (["run", "--sample", "msft", "--train-end", "9999"], "9999 is outside 1900-2100"),
+        (["run", "--sample", "msft", "--forecast", "70000"], "must be from 1 to 60, not 70,000"),
+        (["run", "--sample", "msft", "--seed", "-1"], "The seed must be from 0 to 2,147,483,647"),
+        (["run", "--sample", "msft", "--units", "1.5"], "must be a whole number, not 1.5"),
+        (["run", "--sample", "msft", "--bogus"], "unrecognized arguments: --bogus"),
+        (["run", "--sample", "msft", "--window", "x"], "The window must be a whole number"),
+        (["run", "--sample", "msft", "--train-end", "2017-11-08"], "leaves only 2 test day(s)"),
+    ],
+)
+def test_bad_settings_stop_before_training_with_one_line(argv, message, capsys):
+    """No 'Experiment <key>' line and no usage screen before the one line that says why."""
+    code = main([*argv, "--quiet"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert err == [err[-1]] and err[-1].startswith("rnnstock: ") and message in err[-1], err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
         (["run", "--sample", "nosuch"], "nosuch"),
         (["run", "--csv", "/no/such/file.csv"], "file.csv"),
         (["run", "--ticker", "AAPL!"], "AAPL!"),
-        (["run", "--sample", "msft", "--window", "1"], "at least 2 days"),
+        (["run", "--sample", "msft", "--window", "1"], "The window must be from 2 to 500, not 1"),
         (["run", "--preset", "datacamp-gru", "--sample", "msft"], "no test days"),
         (
             [
