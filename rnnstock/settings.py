@@ -76,8 +76,9 @@ class Setting:
 
     @property
     def widget_default(self) -> Any:
-        """What a widget shows before the user touches it."""
-        return self.default if self.default is not None else self.suggested
+        """What a widget shows before the user touches it: the value it proposes (0.1 held
+        out once early stopping is on), else the default."""
+        return self.suggested if self.suggested is not None else self.default
 
     def check(self, value: Any) -> Any:
         """``value`` as this setting's type, or a ValueError that says what is allowed."""

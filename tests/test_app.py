@@ -1,11 +1,14 @@
 """The dashboard, driven headless with Streamlit's AppTest (no browser, no network)."""
 
+import re
 import time
 
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from rnnstock.web import state
+from rnnstock.web.pages import TRAIN
 from tests.conftest import MASTERCARD_CSV, REPO, assert_not_imported
 
 
@@ -14,20 +17,30 @@ def app():
     return AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
 
 
-SPLIT_TAB = {"data_tab": "Train / test split"}
+def plain(text: str) -> str:
+    """A message as the browser shows it: outside text is escaped for Markdown (a\\.b)."""
+    return re.sub(r"\\(.)", r"\1", text)
+
+
+def said(elements) -> list[str]:
+    """What a list of messages (errors, warnings, ...) says, as the browser shows it."""
+    return [plain(element.value) for element in elements]
+
+
+SPLIT_TAB = {state.DATA_TAB: "Train / test split"}
 
 
 def open_tab(app: AppTest, label: str) -> AppTest:
     """Click a tab of the Data page (only the open one is drawn)."""
-    app.session_state["data_tab"] = label
+    app.session_state[state.DATA_TAB] = label
     return app.run()
 
 
 def test_the_data_page_opens_on_an_offline_sample(app):
     app.run()
     assert not app.exception
-    assert app.sidebar.radio(key="data_source").value == "sample"
-    assert app.sidebar.selectbox(key="sample_name").value == "msft"
+    assert app.sidebar.radio(key=state.DATA_SOURCE).value == "sample"
+    assert app.sidebar.selectbox(key=state.SAMPLE_NAME).value == "msft"
     assert [tab.label for tab in app.tabs] == ["Price history", "Train / test split", "Statistics"]
     # Only the open tab is drawn: the first view is the price history alone.
     [history] = app.get("plotly_chart")
@@ -52,7 +65,7 @@ def test_the_data_page_opens_on_an_offline_sample(app):
 
 def test_summary_statistics_read_as_prices_and_whole_counts():
     from rnnstock.data import load_sample
-    from rnnstock.ui import summary_statistics
+    from rnnstock.web.data import summary_statistics
 
     shown = summary_statistics(load_sample("msft")).to_string().splitlines()
     rows = {line.split()[0]: line.split()[1:] for line in shown[1:]}
@@ -63,10 +76,14 @@ def test_summary_statistics_read_as_prices_and_whole_counts():
 # Each sidebar choice starts a fresh app with that choice already in session state.
 
 
-def open_app(**state) -> AppTest:
+def open_app(settings: dict | None = None, **session) -> AppTest:
+    """A fresh app with ``session`` keys (the sidebar's, the Data page's tab) and
+    ``settings`` in the settings store (shared ones bare, others as "train.units")."""
     app = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
-    for key, value in state.items():
+    for key, value in session.items():
         app.session_state[key] = value
+    if settings:
+        app.session_state[state.STORE] = dict(settings)
     return app.run()
 
 
@@ -82,20 +99,21 @@ def test_every_sample_can_be_picked(name, title):
 
 def test_the_split_preview_follows_the_settings():
     app = open_app(**SPLIT_TAB)
-    app.slider(key="train_fraction").set_value(0.5).run()
+    app.slider(key="data.train_fraction").set_value(0.5).run()
     metrics = {m.label: m.value for m in app.metric}
     assert metrics["Training days"] == f"{int(7983 * 0.5):,}"
-    app.number_input(key="window").set_value(499).run()
-    app.slider(key="train_fraction").set_value(0.5).run()
-    assert not app.exception
+    app.number_input(key="data.window").set_value(499).run()
+    app.slider(key="data.train_fraction").set_value(0.5).run()
+    assert not app.exception and not app.error
+    assert app.number_input(key="data.window").value == 499
 
 
 def test_a_window_longer_than_the_training_data_is_an_error_not_a_crash():
     app = open_app(sample_name="sp500", **SPLIT_TAB)
-    app.radio(key="split_mode").set_value("dates").run()
-    app.date_input(key="train_end").set_value("1999-03-01").run()
+    app.radio(key="data.split_mode").set_value("dates").run()
+    app.date_input(key="data.train_end").set_value("1999-03-01").run()
     assert not app.exception
-    assert any("window" in e.value for e in app.error)
+    assert any("window" in e for e in said(app.error))
 
 
 def messy_csv(days: int = 300) -> bytes:
@@ -110,8 +128,13 @@ def messy_csv(days: int = 300) -> bytes:
     return "\n".join(lines).encode()
 
 
+def sidebar_caption(app: AppTest) -> str:
+    """The data's description, its line breaks and no-break spaces read as spaces."""
+    return re.sub(r"\s+", " ", app.sidebar.caption[0].value)
+
+
 def upload(app: AppTest, name: str, content: bytes) -> AppTest:
-    app.sidebar.file_uploader(key="csv_upload").upload(name, content, "text/csv")
+    app.sidebar.file_uploader(key=state.CSV_UPLOAD).upload(name, content, "text/csv")
     return app.run()
 
 
@@ -119,14 +142,14 @@ def test_a_messy_csv_upload_is_read():
     app = open_app(data_source="csv")
     app = upload(app, "messy.csv", messy_csv())
     assert not app.exception and not app.error
-    assert app.sidebar.caption[0].value.startswith("300 trading days, 2020-01-02 to ")
+    assert sidebar_caption(app).startswith("300 trading days 2020-01-02 to ")
     assert "messy.csv" in app.get("plotly_chart")[0].proto.spec
 
 
 def test_a_broken_csv_upload_shows_a_message():
     app = upload(open_app(data_source="csv"), "broken.csv", b"day,price\n1,2\n")
     assert not app.exception
-    assert any("broken.csv" in e.value and "price column" in e.value for e in app.main.error)
+    assert any("broken.csv" in e and "price column" in e for e in said(app.main.error))
     assert not app.get("plotly_chart")
 
 
@@ -134,7 +157,7 @@ def test_a_broken_csv_upload_shows_a_message():
 def test_the_tutorials_csv_uploads_as_it_is():
     app = upload(open_app(data_source="csv"), MASTERCARD_CSV.name, MASTERCARD_CSV.read_bytes())
     assert not app.exception and not app.error
-    assert app.sidebar.caption[0].value.startswith("3,872 trading days, 2006-05-25")
+    assert sidebar_caption(app).startswith("3,872 trading days 2006-05-25 to ")
 
 
 def _yahoo_saying(error: Exception, calls: list[str]):
@@ -162,19 +185,19 @@ def test_a_failed_ticker_download_explains_itself_and_offers_the_sample(monkeypa
     monkeypatch.setattr("rnnstock.data.yahoo_fetcher", _yahoo_saying(error, calls))
     app = open_app(data_source="ticker", ticker="ZZTEST")
     assert not app.exception
-    assert any(says in e.value and "offline sample" in e.value for e in app.main.error)
-    assert any("ZZTEST could not be loaded" in e.value for e in app.sidebar.error)
+    assert any(says in e and "offline sample" in e for e in said(app.main.error))
+    assert any("ZZTEST could not be loaded" in e for e in said(app.sidebar.error))
     assert not app.get("plotly_chart")
     # Touching the page does not hammer a service that just said no...
     app.run()
     assert calls == ["ZZTEST"]
     # ...until the user asks to try again.
-    app.sidebar.button(key="retry_ticker").click().run()
+    app.sidebar.button(key=state.RETRY_TICKER).click().run()
     assert calls == ["ZZTEST", "ZZTEST"]
     # One click brings the class back to working data.
     next(b for b in app.main.button if "offline sample" in b.label).click().run()
     assert not app.exception and not app.error
-    assert app.sidebar.radio(key="data_source").value == "sample"
+    assert app.sidebar.radio(key=state.DATA_SOURCE).value == "sample"
     assert "Microsoft" in app.get("plotly_chart")[0].proto.spec
 
 
@@ -184,7 +207,7 @@ def test_an_unknown_ticker_says_to_check_the_symbol(monkeypatch):
     monkeypatch.setattr("rnnstock.data.yahoo_fetcher", _yahoo_saying(missing, calls))
     app = open_app(data_source="ticker", ticker="MSFTT")
     assert not app.exception
-    assert any('no daily prices for "MSFTT"' in e.value for e in app.main.error)
+    assert any('no daily prices for "MSFTT"' in e for e in said(app.main.error))
 
 
 def test_a_ticker_download_feeds_the_pages(monkeypatch):
@@ -194,20 +217,21 @@ def test_a_ticker_download_feeds_the_pages(monkeypatch):
     app = open_app(data_source="ticker", ticker="abc")
     assert not app.exception and not app.error
     assert "ABC" in app.get("plotly_chart")[0].proto.spec
-    assert "400 trading days" in app.sidebar.caption[0].value
+    assert "400 trading days" in sidebar_caption(app)
 
 
 WITHOUT_SCIKIT_LEARN = ("tensorflow", "keras", "sklearn")
 
 
 def test_the_data_and_train_pages_render_without_tensorflow_or_scikit_learn():
-    """The first chart and the Train form never wait for TensorFlow, nor scikit-learn (~1 s)."""
+    """The first chart and the Train page never wait for TensorFlow, nor scikit-learn (~1 s)."""
     assert_not_imported(
         "from streamlit.testing.v1 import AppTest;"
         f"app = AppTest.from_file({str(REPO / 'app.py')!r}, default_timeout=60).run();"
         "assert not app.exception, app.exception;"
-        "app = app.switch_page('app_pages/train.py').run();"
-        "assert not app.exception and app.button, app.exception",
+        f"app = app.switch_page({TRAIN.path!r}).run();"
+        "assert not app.exception, app.exception;"
+        "assert not app.button(key='train.start').disabled",
         WITHOUT_SCIKIT_LEARN,
     )
 
@@ -215,8 +239,8 @@ def test_the_data_and_train_pages_render_without_tensorflow_or_scikit_learn():
 def test_the_servers_warm_up_loads_the_first_page_without_tensorflow_or_scikit_learn():
     """server.py readies the first page while the browser loads; it must not load TF."""
     assert_not_imported(
-        "from rnnstock.ui import warm_up; warm_up();"
-        "assert 'plotly.graph_objs' in sys.modules and 'rnnstock.ui_train' in sys.modules",
+        "from rnnstock.web.warmup import warm_up; warm_up();"
+        "assert 'plotly.graph_objs' in sys.modules and 'rnnstock.web.train' in sys.modules",
         WITHOUT_SCIKIT_LEARN,
     )
 
@@ -224,20 +248,27 @@ def test_the_servers_warm_up_loads_the_first_page_without_tensorflow_or_scikit_l
 # -- the Train page -------------------------------------------------------------------
 
 
-def open_train_page(**state) -> AppTest:
-    app = open_app(**state)
-    return app.switch_page("app_pages/train.py").run()
+def open_train_page(settings: dict | None = None, **session) -> AppTest:
+    app = open_app(settings, **session)
+    return app.switch_page(TRAIN.path).run()
+
+
+def shown_job_ids(app: AppTest, page: str = TRAIN.url) -> list[str]:
+    """The jobs ``page`` shows this session (AppTest sends no cookie: the owner is the session)."""
+    from rnnstock.web.runs import owners
+
+    return list(owners().of(app.session_state[state.OWNER]).shown.get(page, []))
 
 
 def wait_for_job(app: AppTest, timeout: float = 180) -> AppTest:
     """Rerun the page as the progress fragment would, until the job has finished."""
-    from rnnstock.ui_train import job_manager
+    from rnnstock.web.runs import job_manager
 
+    [job_id] = shown_job_ids(app)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         app.run()
         assert not app.exception, app.exception
-        job_id = app.session_state["train_job"]
         if job_manager().job(job_id).done:
             return app.run()
         time.sleep(0.5)
@@ -246,18 +277,22 @@ def wait_for_job(app: AppTest, timeout: float = 180) -> AppTest:
 
 def set_tiny_model(app: AppTest, **overrides) -> AppTest:
     settings = {"units": "4", "epochs": 2, "window": 10, **overrides}
-    app.text_input(key="units").set_value(settings["units"])
-    app.number_input(key="epochs").set_value(settings["epochs"])
-    app.number_input(key="window").set_value(settings["window"])
+    app.text_input(key="train.units").set_value(settings["units"])
+    app.number_input(key="train.epochs").set_value(settings["epochs"])
+    app.number_input(key="train.window").set_value(settings["window"])
     return app
 
 
+def train_button(app: AppTest):
+    return app.button(key="train.start")
+
+
 def submit(app: AppTest) -> AppTest:
-    return app.button(key="FormSubmitter:train_settings-Train").click().run()
+    return train_button(app).click().run()
 
 
 def test_a_tiny_model_trains_in_the_background_and_shows_its_results():
-    app = submit(set_tiny_model(open_train_page()))
+    app = submit(set_tiny_model(open_train_page()).run())
     assert not app.exception
     app = wait_for_job(app)
     assert any(s.value.startswith("Results: LSTM(4)") for s in app.subheader)
@@ -267,69 +302,121 @@ def test_a_tiny_model_trains_in_the_background_and_shows_its_results():
     assert {m.label for m in app.metric} >= {"RMSE", "MAE", "MAPE %", "R²"}
     verdict = [*app.success, *app.warning]
     assert any('"tomorrow = today"' in v.value for v in verdict)
+    assert any(s.value == "Your runs" for s in app.subheader)
     runs = app.dataframe[-1].value
-    assert list(runs["status"]) == ["done"] and runs["RMSE"].iloc[0] > 0
+    assert list(runs.columns) == [
+        "status",
+        "model",
+        "data",
+        "window",
+        "epochs",
+        "RMSE",
+        "persistence RMSE",
+        "skill",
+    ]
+    assert len(runs) == 1 and re.fullmatch(r"done after \d+ s", runs["status"].iloc[0])
+    assert runs["model"].iloc[0].startswith("LSTM(4)") and runs["window"].iloc[0] == 10
+    assert runs["epochs"].iloc[0] == 2 and runs["RMSE"].iloc[0] > 0
+
+
+class FakeQueue:
+    """What ``status_line`` asks the job manager: the queue and how many train now."""
+
+    workers = 2
+
+    def __init__(self, place: int | None = None, running: int = 0) -> None:
+        self.place, self._running = place, running
+
+    def queue_position(self, job) -> int | None:
+        return self.place
+
+    def running(self) -> int:
+        return self._running
 
 
 def test_the_runs_table_says_how_far_a_training_is():
-    from rnnstock.jobs import RUNNING, Job
+    from rnnstock.jobs import DONE, RUNNING, Job
     from rnnstock.training import EpochProgress
-    from rnnstock.ui_train import run_status
+    from rnnstock.web.runs import status_line
     from tests.test_experiment import TINY
 
     job = Job(id="job-1", spec=TINY, label="tiny")
-    assert run_status(job) == "waiting"
-    job.status = RUNNING
-    job.progress.append(
-        EpochProgress(epoch=1, epochs=2, loss=0.1, val_loss=None, seconds=1.0, elapsed=1.0)
+    assert status_line(job, FakeQueue(place=3, running=2)) == (
+        "waiting: place 3 in the queue (2 train at once here)"
     )
-    assert run_status(job) == "training, epoch 1 of 2"
-    job.status = "done"
-    assert run_status(job) == "done"
+    assert status_line(job, FakeQueue(place=1, running=0)).startswith("starting a trainer")
+    job.status = RUNNING
+    job.started = time.time() - 4
+    assert status_line(job, FakeQueue()) == f"epoch 0 of {TINY.train.epochs}"
+    job.progress.append(
+        EpochProgress(epoch=1, epochs=2, loss=0.1, val_loss=None, seconds=4.0, elapsed=4.0)
+    )
+    assert re.fullmatch(
+        rf"epoch 1 of {TINY.train.epochs} · loss 1\.00e-01 · [45] s · about 4 s left",
+        status_line(job, FakeQueue()),
+    )
+    job.status = DONE
+    job.finished = job.started + 12
+    assert status_line(job, FakeQueue()) == "done after 12 s"
 
 
-def test_a_preset_fills_the_form():
+def test_a_preset_fills_the_settings():
     app = open_train_page()
-    app.selectbox(key="preset").select("datacamp-gru").run()
-    assert app.selectbox(key="cell").value == "GRU"
-    assert app.text_input(key="units").value == "125"
-    assert app.number_input(key="epochs").value == 50
-    assert app.selectbox(key="optimizer").value == "rmsprop"
-    assert app.number_input(key="window").value == 60
-    assert app.selectbox(key="target").value == "High"
+    app.selectbox(key="train.preset").select("datacamp-gru").run()
+    assert app.selectbox(key="train.cell").value == "GRU"
+    assert app.text_input(key="train.units").value == "125"
+    assert app.number_input(key="train.epochs").value == 50
+    assert app.selectbox(key="train.optimizer").value == "rmsprop"
+    assert app.number_input(key="train.window").value == 60
+    assert app.selectbox(key="train.target").value == "High"
     assert any("5.5" in i.value for i in app.info)
 
 
 def test_bad_settings_show_a_message_not_a_traceback():
-    app = submit(set_tiny_model(open_train_page(), units="fifty"))
+    app = set_tiny_model(open_train_page(), units="fifty").run()
     assert not app.exception
-    assert any("whole number" in e.value for e in app.error)
+    assert any("whole number" in e for e in said(app.error))
+    assert train_button(app).disabled and not shown_job_ids(app)
+
+
+def test_an_out_of_range_number_says_the_range_and_starts_nothing():
+    app = set_tiny_model(open_train_page(), epochs=0).run()
+    assert not app.exception
+    errors = said(app.error)
+    assert any("The number of epochs must be from 1 to 1,000, not 0." in e for e in errors), errors
+    assert train_button(app).disabled
+    app.number_input(key="train.epochs").set_value(2).run()
+    assert not app.error and not train_button(app).disabled
 
 
 def test_a_split_that_cannot_train_says_why_before_anything_trains():
     app = open_train_page()
-    app.radio(key="split_mode").set_value("dates").run()
+    app.radio(key="train.split_mode").set_value("dates").run()
     app = set_tiny_model(app, window=400)
-    app.date_input(key="train_start").set_value("2017-01-01")
-    app.date_input(key="train_end").set_value("2017-06-30")
-    app = submit(app)
+    app.date_input(key="train.train_start").set_value("2017-01-01")
+    app.date_input(key="train.train_end").set_value("2017-06-30")
+    app.run()
     assert not app.exception
-    errors = [e.value for e in app.error]
+    errors = said(app.error)
     assert any("window (400 days)" in e for e in errors), errors
-    assert "train_job" not in app.session_state
+    assert train_button(app).disabled and not shown_job_ids(app)
 
 
 def test_cancel_stops_a_run():
-    from rnnstock.ui_train import job_manager
+    from rnnstock.web.runs import job_manager
 
-    app = submit(set_tiny_model(open_train_page(), epochs=500))
-    job = job_manager().job(app.session_state["train_job"])
+    app = submit(set_tiny_model(open_train_page(), epochs=500).run())
+    [job_id] = shown_job_ids(app)
+    job = job_manager().job(job_id)
     deadline = time.monotonic() + 120
     while not job.progress and time.monotonic() < deadline:
         time.sleep(0.2)
     app.run()
-    cancel = next(b for b in app.button if b.label == "Cancel")
-    cancel.click().run()
+    [progress] = app.get("progress")
+    assert progress.proto.text.startswith("epoch ") and " of 500" in progress.proto.text
+    app.button(key="train.cancel").click().run()
     app = wait_for_job(app)
-    assert job.status == "cancelled" and len(job.progress) < 500
-    assert any("cancelled" in w.value for w in app.warning)
+    epochs = len(job.progress)
+    assert job.status == "cancelled" and epochs < 500
+    expected = f"Training was cancelled after {epochs} epoch{'s' if epochs != 1 else ''}."
+    assert expected in said(app.warning), said(app.warning)

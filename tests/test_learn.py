@@ -10,8 +10,11 @@ from streamlit.testing.v1 import AppTest
 from rnnstock import learn
 from rnnstock.models import build_model, parameter_count, summary_rows
 from rnnstock.specs import CELLS, ModelSpec, SplitSpec
+from rnnstock.web import state
+from rnnstock.web.pages import LEARN, TRAIN
 from rnnstock.windows import split_series
 from tests.conftest import REPO, assert_not_imported, make_prices
+from tests.test_app import said
 
 # -- rnnstock.learn, no Streamlit ------------------------------------------------------
 
@@ -110,7 +113,7 @@ def test_the_learn_page_renders_without_tensorflow():
     assert_not_imported(
         "from streamlit.testing.v1 import AppTest;"
         f"app = AppTest.from_file({str(REPO / 'app.py')!r}, default_timeout=60).run();"
-        "app.switch_page('app_pages/learn.py').run();"
+        f"app.switch_page({LEARN.path!r}).run();"
         "assert not app.exception, app.exception;"
         "assert any(b.label == 'Check against Keras' for b in app.button)"
     )
@@ -119,12 +122,17 @@ def test_the_learn_page_renders_without_tensorflow():
 # -- the page, driven by AppTest ------------------------------------------------------------
 
 
-def open_learn(**state) -> AppTest:
+def open_learn(session: dict | None = None, **train_settings) -> AppTest:
+    """The Learn page after the Train page's settings were set to ``train_settings``
+    (and the sidebar's keys to ``session``)."""
     app = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
-    for key, value in state.items():
+    for key, value in (session or {}).items():
         app.session_state[key] = value
+    app.session_state[state.STORE] = {
+        state.store_key(name, TRAIN.url): value for name, value in train_settings.items()
+    }
     app.run()
-    return app.switch_page("app_pages/learn.py").run()
+    return app.switch_page(LEARN.path).run()
 
 
 def table_with(app: AppTest, *columns: str) -> pd.DataFrame:
@@ -152,8 +160,9 @@ def test_the_learn_page_renders_every_section():
     assert any("Many-to-one" in m.value and "this app" in m.value for m in app.markdown)
     links = " | ".join(link.proto.label for link in app.get("page_link"))
     assert "on the Train page" in links and "on the Data page" in links, links
-    # Defaults are the Train form's: LSTM(50), window 60.
-    assert app.selectbox(key="learn_cell").value == "LSTM"
+    # Defaults are the Train page's: LSTM(50), window 60.
+    assert app.selectbox(key="learn.cell").value == "LSTM"
+    assert app.number_input(key="learn.window").value == 60
     assert page_total(app) == parameter_count(ModelSpec(cell="LSTM", units=(50,)))
     shapes = table_with(app, "returns", "output shape")
     assert list(shapes["output shape"]) == ["(None, 50)", "(None, 1)"]
@@ -198,32 +207,32 @@ def test_the_pages_counts_equal_keras_for_every_cell(settings):
 
 def test_the_counts_follow_the_train_settings_and_this_pages_controls():
     app = open_learn(cell="GRU", units="32, 16", dense="25", bidirectional=True, window=90)
-    assert app.selectbox(key="learn_cell").value == "GRU"
-    assert app.text_input(key="learn_units").value == "32, 16"
-    assert app.number_input(key="learn_window").value == 90
+    assert app.selectbox(key="learn.cell").value == "GRU"
+    assert app.text_input(key="learn.units").value == "32, 16"
+    assert app.number_input(key="learn.window").value == 90
     spec = ModelSpec(cell="GRU", units=(32, 16), dense=(25,), bidirectional=True)
     assert page_total(app) == parameter_count(spec)
     assert table_with(app, "returns", "output shape")["output shape"].iloc[0] == "(None, 90, 64)"
 
-    app.text_input(key="learn_units").set_value("8").run()  # a what-if on this page
+    app.text_input(key="learn.units").set_value("8").run()  # a what-if on this page
     assert page_total(app) == parameter_count(spec.replace(units=(8,)))
-    app.selectbox(key="learn_cell").set_value("SimpleRNN").run()
+    app.selectbox(key="learn.cell").set_value("SimpleRNN").run()
     assert page_total(app) == parameter_count(spec.replace(units=(8,), cell="SimpleRNN"))
     check_against_keras(app)
     assert table_with(app, "formula", "Keras", "model").loc["SimpleRNN", "Keras"] == page_total(app)
 
     next(b for b in app.button if b.label == "Use the Train page's settings").click().run()
-    assert app.text_input(key="learn_units").value == "32, 16"
+    assert app.text_input(key="learn.units").value == "32, 16"
     assert page_total(app) == parameter_count(spec)
 
 
 def test_a_preset_chosen_on_the_train_page_reaches_the_learn_page():
     app = open_learn()
-    app.switch_page("app_pages/train.py").run()
-    app.selectbox(key="preset").select("datacamp-gru").run()
-    app.switch_page("app_pages/learn.py").run()
-    assert app.selectbox(key="learn_cell").value == "GRU"
-    assert app.text_input(key="learn_units").value == "125"
+    app.switch_page(TRAIN.path).run()
+    app.selectbox(key="train.preset").select("datacamp-gru").run()
+    app.switch_page(LEARN.path).run()
+    assert app.selectbox(key="learn.cell").value == "GRU"
+    assert app.text_input(key="learn.units").value == "125"
     assert page_total(app) == 48_126  # the DataCamp GRU's published count
     app.run()  # and it stays on the next rerun
     assert page_total(app) == 48_126
@@ -232,19 +241,19 @@ def test_a_preset_chosen_on_the_train_page_reaches_the_learn_page():
 def test_a_stale_keras_check_is_not_shown_for_other_settings():
     app = check_against_keras(open_learn(units="4"))
     assert any("Keras agrees" in s.value for s in app.success)
-    app.text_input(key="learn_units").set_value("5").run()
+    app.text_input(key="learn.units").set_value("5").run()
     assert not app.success  # the check was for LSTM(4), not LSTM(5)
 
 
 def test_bad_units_show_a_message_not_a_traceback():
     app = open_learn(units="fifty")
     assert not app.exception
-    assert any("whole number" in e.value for e in app.error)
+    assert any("whole number" in e for e in said(app.error))
     assert page_total(app) == parameter_count(ModelSpec())
 
 
 def test_the_scaling_note_uses_the_chosen_data_and_split():
-    app = open_learn(sample_name="sp500", train_fraction=0.8)
+    app = open_learn({state.SAMPLE_NAME: "sp500"}, train_fraction=0.8)
     prices_note = next(
         m.value
         for m in app.markdown
@@ -258,7 +267,7 @@ def test_the_scaling_note_uses_the_chosen_data_and_split():
 
 
 def test_the_page_works_without_any_data():
-    app = open_learn(data_source="ticker", ticker="")
+    app = open_learn({state.DATA_SOURCE: "ticker", state.TICKER: ""})
     assert not app.exception
     assert any("Choose data in the sidebar" in i.value for i in app.info)
     assert page_total(app) == parameter_count(ModelSpec())

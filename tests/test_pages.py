@@ -4,12 +4,14 @@ import datetime
 
 from streamlit.testing.v1 import AppTest
 
+from rnnstock.web import state
+from rnnstock.web.pages import COMPARE, DATA, FORECAST, TRAIN
 from tests.conftest import REPO
-from tests.test_app import open_app
+from tests.test_app import open_app, said, shown_job_ids
 
 
 def wait_for(app: AppTest, job_ids, timeout: float = 240) -> AppTest:
-    from rnnstock.ui_train import job_manager
+    from rnnstock.web.runs import job_manager
 
     for job_id in job_ids:
         job_manager().wait(job_id, timeout)
@@ -25,19 +27,23 @@ SHORT_SPLIT = {
 }
 
 
-def open_compare_page(**state) -> AppTest:
-    return open_app(**{**SHORT_SPLIT, **state}).switch_page("app_pages/compare.py").run()
+def open_compare_page(**session) -> AppTest:
+    return open_app(SHORT_SPLIT, **session).switch_page(COMPARE.path).run()
 
 
 def tiny_comparison(app: AppTest, cells=("LSTM", "GRU"), repeats=1) -> AppTest:
-    app.multiselect(key="cmp_cells").set_value(list(cells))
-    app.text_input(key="cmp_units").set_value("4")
-    app.number_input(key="cmp_epochs").set_value(2)
-    app.number_input(key="window").set_value(10)
-    app.slider(key="cmp_repeats").set_value(repeats)
-    app.button(key="FormSubmitter:compare_settings-Compare").click().run()
+    app.multiselect(key="compare.cells").set_value(list(cells))
+    app.text_input(key="compare.units").set_value("4")
+    app.number_input(key="compare.epochs").set_value(2)
+    app.number_input(key="compare.window").set_value(10)
+    app.number_input(key="compare.repeats").set_value(repeats)
+    app.run()
+    assert not app.exception and not app.error, said(app.error)
+    app.button(key="compare.start").click().run()
     assert not app.exception, app.exception
-    return wait_for(app, app.session_state["comparison_jobs"])
+    jobs = shown_job_ids(app, COMPARE.url)
+    assert len(jobs) == len(cells) * repeats
+    return wait_for(app, jobs)
 
 
 def test_two_models_compare_on_identical_data():
@@ -51,6 +57,10 @@ def test_two_models_compare_on_identical_data():
     assert models == ["LSTM", "GRU"]
     assert (table.loc[models, "Epochs run"] == 2).all()
     assert table.loc["LSTM", "Parameters"] > table.loc["GRU", "Parameters"]
+    # Persistence learns nothing: no parameters, time or epochs (shown "–").
+    [persistence] = [row for row in table.index if row.startswith("Persistence")]
+    assert table.loc[persistence, ["Parameters", "s/epoch", "Epochs run"]].isna().all()
+    assert table.loc[persistence, "RMSE"] > 0
     ranking = " ".join(i.value for i in app.info)
     assert "Ranking this time:" in ranking and "GRU beats LSTM" in ranking
     losses = [c for c in app.get("plotly_chart") if "loss" in c.proto.spec.lower()]
@@ -71,22 +81,23 @@ def test_repeating_over_seeds_shows_the_spread():
 def test_the_datacamp_button_sets_up_the_tutorials_comparison():
     app = open_compare_page()
     next(b for b in app.button if "DataCamp" in b.label).click().run()
-    assert app.multiselect(key="cmp_cells").value == ["LSTM", "GRU"]
-    assert app.text_input(key="cmp_units").value == "125"
-    assert app.number_input(key="cmp_epochs").value == 50
-    assert app.number_input(key="cmp_seed").value == 455
-    assert app.selectbox(key="cmp_optimizer").value == "rmsprop"
-    assert app.selectbox(key="target").value == "High"
-    assert app.date_input(key="train_end").value == datetime.date(2020, 12, 31)
+    assert app.multiselect(key="compare.cells").value == ["LSTM", "GRU"]
+    assert app.text_input(key="compare.units").value == "125"
+    assert app.number_input(key="compare.epochs").value == 50
+    assert app.number_input(key="compare.seed").value == 455
+    assert app.selectbox(key="compare.optimizer").value == "rmsprop"
+    assert app.selectbox(key="compare.target").value == "High"
+    assert app.date_input(key="compare.train_end").value == datetime.date(2020, 12, 31)
     # The tutorial's dates do not fit the MSFT sample: the page says so rather than move them.
-    assert any("leaves no test days" in e.value for e in app.error)
+    assert any("leaves no test days" in e for e in said(app.error))
+    assert app.button(key="compare.start").disabled
 
 
 def test_the_forecast_page_forecasts_n_days_and_backtests():
     app = tiny_comparison(open_compare_page())
-    app.switch_page("app_pages/forecast.py").run()
+    app.switch_page(FORECAST.path).run()
     assert not app.exception and not app.error
-    app.slider(key="forecast_days").set_value(7).run()
+    app.number_input(key="forecast.forecast_days").set_value(7).run()
     charts = [c.proto.spec for c in app.get("plotly_chart")]
     forecast = next(spec for spec in charts if "business days past" in spec)
     assert "7 business days past 2017-11-10" in forecast  # the MSFT sample's last day
@@ -99,10 +110,10 @@ def test_the_forecast_page_forecasts_n_days_and_backtests():
 
 
 def test_the_forecast_page_without_a_model_offers_to_train_one():
-    app = open_app().switch_page("app_pages/forecast.py").run()
+    app = open_app().switch_page(FORECAST.path).run()
     assert not app.exception
-    assert any("No model of this session" in i.value for i in app.info)
-    assert any(b.label.startswith("Train GRU(32)") for b in app.button)
+    assert any("No model of this browser can forecast yet" in i.value for i in app.info)
+    assert app.button(key="forecast.start").label.startswith("Train GRU(32)")
 
 
 def test_a_link_restores_the_train_settings():
@@ -125,53 +136,78 @@ def test_a_link_restores_the_train_settings():
             "batch": "64",
             "seed": "3",
             "es": "1",
+            "val": "0.15",
             "patience": "4",
         }
     )
-    app.switch_page("app_pages/train.py").run()
+    app.switch_page(TRAIN.path).run()
     assert not app.exception and not app.error and not app.warning
-    assert app.sidebar.selectbox(key="sample_name").value == "sp500"
-    assert app.selectbox(key="cell").value == "GRU"
-    assert app.text_input(key="units").value == "32, 16"
-    assert app.number_input(key="epochs").value == 7
-    assert app.number_input(key="window").value == 30
-    assert app.selectbox(key="target").value == "Open"
-    assert app.date_input(key="train_start").value == datetime.date(2005, 1, 3)
-    assert app.date_input(key="train_end").value == datetime.date(2012, 12, 31)
-    assert app.checkbox(key="early_stopping").value is True
+    assert app.sidebar.selectbox(key=state.SAMPLE_NAME).value == "sp500"
+    assert app.selectbox(key="train.cell").value == "GRU"
+    assert app.text_input(key="train.units").value == "32, 16"
+    assert app.number_input(key="train.epochs").value == 7
+    assert app.number_input(key="train.window").value == 30
+    assert app.selectbox(key="train.target").value == "Open"
+    assert app.date_input(key="train.train_start").value == datetime.date(2005, 1, 3)
+    assert app.date_input(key="train.train_end").value == datetime.date(2012, 12, 31)
+    assert app.checkbox(key="train.early_stopping").value is True
+    assert app.slider(key="train.validation_fraction").value == 0.15
+    assert app.number_input(key="train.patience").value == 4
     assert app.query_params["epochs"] == "7"  # the address bar keeps the settings
+
+
+def test_turning_early_stopping_on_proposes_a_validation_share():
+    app = open_app().switch_page(TRAIN.path).run()
+    app.checkbox(key="train.early_stopping").check().run()
+    assert not app.exception and not app.error, said(app.error)
+    assert app.slider(key="train.validation_fraction").value == 0.1
+    assert not app.button(key="train.start").disabled
+    # A link that turns early stopping on without naming a share gets the same proposal.
+    app = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
+    app.query_params.update({"es": "1", "patience": "4"})
+    app.switch_page(TRAIN.path).run()
+    assert not app.exception and not app.error, said(app.error)
+    assert app.slider(key="train.validation_fraction").value == 0.1
 
 
 def test_a_link_with_bad_values_uses_the_rest_and_says_what_it_skipped():
     app = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
     app.query_params.update({"epochs": "many", "units": "8", "cell": "Transformer"})
-    app.switch_page("app_pages/train.py").run()
+    app.switch_page(TRAIN.path).run()
     assert not app.exception
-    assert app.text_input(key="units").value == "8"
-    warning = " ".join(w.value for w in app.warning)
+    assert app.text_input(key="train.units").value == "8"
+    warning = " ".join(said(app.warning))
     assert "epochs=many" in warning and "cell=Transformer" in warning
 
 
 def test_a_link_restores_a_comparison():
     app = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
     app.query_params.update({"cells": "GRU,SimpleRNN", "repeats": "3", "units": "16"})
-    app.switch_page("app_pages/compare.py").run()
+    app.switch_page(COMPARE.path).run()
     assert not app.exception
-    assert app.multiselect(key="cmp_cells").value == ["GRU", "SimpleRNN"]
-    assert app.slider(key="cmp_repeats").value == 3
-    assert app.text_input(key="cmp_units").value == "16"
+    assert app.multiselect(key="compare.cells").value == ["GRU", "SimpleRNN"]
+    assert app.number_input(key="compare.repeats").value == 3
+    assert app.text_input(key="compare.units").value == "16"
 
 
 def test_settings_survive_a_visit_to_other_pages():
-    app = open_app().switch_page("app_pages/train.py").run()
-    app.selectbox(key="preset").select("datacamp-gru").run()
-    app.text_input(key="units").set_value("64")
-    app.number_input(key="epochs").set_value(3)
-    app.button(key="FormSubmitter:train_settings-Train").click().run()
-    for page in ("app_pages/data.py", "app_pages/compare.py", "app_pages/train.py"):
-        app.switch_page(page).run()
-        assert not app.exception
-    assert app.text_input(key="units").value == "64"
-    assert app.number_input(key="epochs").value == 3
-    assert app.number_input(key="window").value == 60
-    assert app.selectbox(key="cell").value == "GRU"
+    app = open_app().switch_page(TRAIN.path).run()
+    app.selectbox(key="train.preset").select("datacamp-gru").run()
+    app.text_input(key="train.units").set_value("64")
+    app.number_input(key="train.epochs").set_value(3).run()  # no Train click: edits are kept
+    app.switch_page(DATA.path).run()
+    app.session_state[state.DATA_TAB] = "Train / test split"
+    app.run()
+    assert not app.exception
+    assert app.number_input(key="data.window").value == 60  # the split is shared
+    assert app.selectbox(key="data.target").value == "High"
+    app.switch_page(COMPARE.path).run()
+    assert not app.exception
+    assert app.number_input(key="compare.window").value == 60
+    assert app.text_input(key="compare.units").value == "50"  # the network is the page's own
+    app.switch_page(TRAIN.path).run()
+    assert not app.exception
+    assert app.text_input(key="train.units").value == "64"
+    assert app.number_input(key="train.epochs").value == 3
+    assert app.number_input(key="train.window").value == 60
+    assert app.selectbox(key="train.cell").value == "GRU"
