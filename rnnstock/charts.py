@@ -5,12 +5,15 @@ Fonts and lines are sized for a classroom projector.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
+
+from rnnstock.baselines import PERSISTENCE, PERSISTENCE_LABEL, PERSISTENCE_SHORT
 
 if TYPE_CHECKING:
     from rnnstock.experiment import ExperimentResult
@@ -19,35 +22,127 @@ if TYPE_CHECKING:
 
 REAL = "#6b6b6b"
 PREDICTED = "#d62728"
-PERSISTENCE = "#1f77b4"
+PERSISTENCE_COLOUR = "#1f77b4"
 TRAIN = "#1f77b4"
 TEST = "#ff7f0e"
 
-RANGE_BUTTONS = [
-    {"count": 1, "label": "1m", "step": "month", "stepmode": "backward"},
-    {"count": 6, "label": "6m", "step": "month", "stepmode": "backward"},
-    {"count": 1, "label": "YTD", "step": "year", "stepmode": "todate"},
-    {"count": 1, "label": "1y", "step": "year", "stepmode": "backward"},
-    {"count": 5, "label": "5y", "step": "year", "stepmode": "backward"},
-    {"step": "all", "label": "All"},
-]
+PERSISTENCE_LINE = {"color": PERSISTENCE_COLOUR, "width": 1.5, "dash": "dot"}
+
+# Streamlit's theme sets 12 px tick labels, axis titles and legends through the figure's
+# template: too small for a projector. Sizes set on the figure itself win over the template.
+TITLE_SIZE = 22
+TEXT_SIZE = 16  # axis titles, annotations, buttons
+TICK_SIZE = 15  # tick labels, legends, hover labels
+
+# Title and legend at the top, placed in pixels from the figure's top: a legend that wraps
+# pushes the plot down instead of running over the title (Plotly makes room for a legend
+# placed in container coordinates, not for one above the plot in paper coordinates).
+TITLE_BASE = 32  # from the top to the bottom of the title's first line; more lines go below
+TITLE_LINE = 30
+TITLE_CHARS = 56  # what fits of a 22 px title in a 560 px chart (1280 px at 125 % zoom)
+
+# The price chart's range buttons: how far back from the last day each one shows
+# (None: back to the 1st of January of the last day's year).
+RANGES = (
+    ("1m", pd.DateOffset(months=1)),
+    ("6m", pd.DateOffset(months=6)),
+    ("YTD", None),
+    ("1y", pd.DateOffset(years=1)),
+    ("5y", pd.DateOffset(years=5)),
+)
 
 
-def _style(figure: go.Figure, title: str, y_title: str) -> go.Figure:
+def _title_lines(title: str) -> list[str]:
+    """A title that would be cut in a narrow chart, in two lines: broken after a colon
+    where both lines fit, else at the space nearest the middle."""
+    spaces = [i for i, c in enumerate(title) if c == " "]
+    if len(title) <= TITLE_CHARS or not spaces:
+        return [title]
+    fitting = [i for i in spaces if title[i - 1] == ":" and max(i, len(title) - i) <= TITLE_CHARS]
+    cut = min(fitting or spaces, key=lambda i: abs(i - len(title) / 2))
+    return [title[:cut], title[cut + 1 :]]
+
+
+def _size(figure: go.Figure, height: int, *, above_plot: int = 20) -> go.Figure:
+    """The figure's height, with the legend just under the title and ``above_plot`` pixels
+    between the title and the plot where there is no legend."""
+    lines = (figure.layout.title.text or "").count("<br>") + 1
+    title_bottom = TITLE_BASE + TITLE_LINE * (lines - 1) + 8
     figure.update_layout(
-        title={"text": title, "font": {"size": 22}},
-        font={"size": 16},
-        hovermode="x unified",
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
-        margin={"l": 60, "r": 20, "t": 90, "b": 50},
-        template="plotly_white",
+        height=height,
+        title_y=1 - TITLE_BASE / height,
+        legend_y=1 - title_bottom / height,
+        margin_t=title_bottom + above_plot,
     )
-    figure.update_yaxes(title_text=y_title)
     return figure
 
 
+def _style(figure: go.Figure, title: str, y_title: str, *, height: int = 450) -> go.Figure:
+    figure.update_layout(
+        title={
+            "text": "<br>".join(_title_lines(title)),
+            "font": {"size": TITLE_SIZE},
+            # Anchored by its first line's bottom: Plotly moves a two-line title anchored
+            # at its top up by half a line, past the top of the figure.
+            "yref": "container",
+            "yanchor": "bottom",
+        },
+        font={"size": TEXT_SIZE},
+        hovermode="x unified",
+        legend={"orientation": "h", "yref": "container", "yanchor": "top", "x": 0},
+        legend_font_size=TICK_SIZE,
+        hoverlabel_font_size=TICK_SIZE,
+        margin={"l": 60, "r": 20, "b": 50},
+        template="plotly_white",
+    )
+    figure.update_xaxes(tickfont_size=TICK_SIZE, title_font_size=TEXT_SIZE)
+    figure.update_yaxes(tickfont_size=TICK_SIZE, title_font_size=TEXT_SIZE, title_text=y_title)
+    return _size(figure, height)
+
+
+def _fitted(low: float, high: float, *, floor: float | None = None) -> list[float]:
+    """A y range showing ``low`` to ``high`` with 5% to spare each side (as Plotly's autorange
+    pads a line), starting at ``floor`` when given."""
+    low, high = float(low), float(high)
+    pad = (high - low) * 0.05 or abs(high) * 0.05 or 1.0
+    return [low - pad if floor is None else floor, high + pad]
+
+
+def range_buttons(
+    dates: pd.DatetimeIndex, low: pd.Series, high: pd.Series, volume: pd.Series | None = None
+) -> list[dict]:
+    """Buttons that show the last month, six months, … with the y axes fitted to what is shown.
+
+    Plotly's range selector moves only the x axis, and plotly.js computes a y autorange
+    from all the data, never from the visible part, so a year of a 30-year history stayed
+    a flat line at the top of the whole history's y range. Its "1m" also fell back to the
+    whole history: set on the price axis, which follows the volume axis (shared x), the range
+    was undone when the month's two-line date labels grew the margin (plotly.js 4.1 and 4.2).
+    Each button here sets both x axes and both y ranges (price: ``low`` to ``high`` of the
+    days shown; volume: 0 to its highest) in one relayout; "All" hands every axis back to
+    autorange. A range as long as the history, or showing fewer than two days, gets no button.
+    """
+    first, last = dates[0], dates[-1]
+    axes = ["", "2"] if volume is not None else [""]
+    buttons = []
+    for label, back in RANGES:
+        start = last - back if back is not None else pd.Timestamp(year=last.year, month=1, day=1)
+        shown = dates >= start
+        if start <= first or shown.sum() < 2 or pd.isna(low[shown].min()):
+            continue
+        ranges = {f"xaxis{axis}.range": [f"{start:%Y-%m-%d}", f"{last:%Y-%m-%d}"] for axis in axes}
+        ranges["yaxis.range"] = _fitted(low[shown].min(), high[shown].max())
+        if volume is not None:
+            most = volume[shown].max()
+            ranges["yaxis2.range"] = _fitted(0.0, 0.0 if pd.isna(most) else float(most), floor=0.0)
+        buttons.append({"label": label, "method": "relayout", "args": [ranges]})
+    everything = {f"{xy}axis{axis}.autorange": True for xy in "xy" for axis in axes}
+    buttons.append({"label": "All", "method": "relayout", "args": [everything]})
+    return buttons
+
+
 def price_figure(prices: pd.DataFrame, name: str, *, candlestick: bool = False) -> go.Figure:
-    """The price history with volume below and a range selector."""
+    """The price history with volume below and range buttons that refit the y axes."""
     has_volume = "Volume" in prices.columns and prices["Volume"].notna().any()
     figure = make_subplots(
         rows=2 if has_volume else 1,
@@ -58,12 +153,13 @@ def price_figure(prices: pd.DataFrame, name: str, *, candlestick: bool = False) 
     )
     ohlc = all(c in prices.columns for c in ("Open", "High", "Low", "Close"))
     if candlestick and ohlc:
+        low, high = prices["Low"], prices["High"]
         figure.add_trace(
             go.Candlestick(
                 x=prices.index,
                 open=prices["Open"],
-                high=prices["High"],
-                low=prices["Low"],
+                high=high,
+                low=low,
                 close=prices["Close"],
                 name="Price",
             ),
@@ -72,6 +168,7 @@ def price_figure(prices: pd.DataFrame, name: str, *, candlestick: bool = False) 
         )
     else:
         column = "Close" if "Close" in prices.columns else prices.columns[0]
+        low = high = prices[column]
         figure.add_trace(
             go.Scatter(x=prices.index, y=prices[column], name=column, line={"color": REAL}),
             row=1,
@@ -94,12 +191,29 @@ def price_figure(prices: pd.DataFrame, name: str, *, candlestick: bool = False) 
             col=1,
         )
     figure.update_xaxes(rangeslider_visible=False)
-    figure.update_xaxes(rangeselector={"buttons": RANGE_BUTTONS}, row=1, col=1)
     _style(figure, f"{name} price", "Price")
+    _size(figure, 450, above_plot=44)  # the range buttons sit there
+    volume = prices["Volume"] if has_volume else None
+    figure.update_layout(
+        updatemenus=[
+            {
+                "type": "buttons",
+                "direction": "right",
+                "buttons": range_buttons(prices.index, low, high, volume),
+                # A highlighted button would go on claiming its range after a zoom.
+                "showactive": False,
+                "x": 0,
+                "xanchor": "left",
+                "y": 1.02,
+                "yanchor": "bottom",
+                "pad": {"t": 0, "r": 0, "b": 0, "l": 0},
+            }
+        ],
+        # The axes say what each panel is; a legend would sit on the range buttons.
+        showlegend=False,
+    )
     if has_volume:
         figure.update_yaxes(title_text="Volume", row=2, col=1)
-    # The axes say what each panel is; a legend would sit on the range buttons.
-    figure.update_layout(showlegend=False)
     return figure
 
 
@@ -160,9 +274,9 @@ def prediction_figure(
         figure.add_trace(
             go.Scatter(
                 x=predictions.index,
-                y=predictions["persistence"],
-                name='Persistence ("tomorrow = today")',
-                line={"color": PERSISTENCE, "width": 1.5, "dash": "dot"},
+                y=predictions[PERSISTENCE],
+                name=PERSISTENCE_LABEL,
+                line=PERSISTENCE_LINE,
             )
         )
     figure.add_trace(
@@ -175,6 +289,59 @@ def prediction_figure(
     )
     name = title or f"{result.data_source or result.spec.data.name} {target} prediction"
     return _style(figure, name, f"{target} price")
+
+
+SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def _tick_labels(values: np.ndarray, steps: np.ndarray) -> list[str]:
+    """Each value to the precision its step needs: "0.012" while four decimals do,
+    "5×10⁻⁵" (every label alike) below that."""
+    places = -np.floor(np.log10(steps) + 1e-9).astype(int)
+    if places.max() <= 4:
+        return [f"{value:.{max(0, digits)}f}" for value, digits in zip(values, places, strict=True)]
+    exponents = np.floor(np.log10(values) + 1e-9).astype(int)
+    labels = []
+    for value, exponent, digits in zip(values, exponents, places, strict=True):
+        mantissa = f"{value / 10.0**exponent:.{max(0, exponent + digits)}f}"
+        power = {0: "1", 1: "10"}.get(exponent, "10" + str(exponent).translate(SUPERSCRIPTS))
+        labels.append(power if mantissa == "1" else f"{mantissa}×{power}")
+    return labels
+
+
+def log_ticks(low: float, high: float, *, least: int = 3, most: int = 7) -> tuple[list, list]:
+    """Tick values and labels for a log axis from ``low`` to ``high`` (0 < low < high).
+
+    At least ``least`` ticks at any span: powers of ten while the span holds that many
+    (every 2nd, 5th, 10th, … one beyond ``most``), else 1, 2 and 5 of each decade (up to 8),
+    else evenly spaced round values, as a loss that moves less than a decade needs.
+    """
+    tolerance = 1e-9
+    decades = np.arange(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1)
+    for mantissas in ((1.0,), (1.0, 2.0, 5.0)):
+        values = np.array([float(f"{m:g}e{d}") for d in decades for m in mantissas])
+        values = values[(values >= low * (1 - tolerance)) & (values <= high * (1 + tolerance))]
+        if len(values) >= least:
+            if len(mantissas) == 1 and len(values) > most:  # many decades: every 2nd, 5th, …
+                fewest = math.ceil(len(values) / most)
+                every = min(
+                    m * 10**k
+                    for k in range(len(str(fewest)) + 1)
+                    for m in (1, 2, 5)
+                    if m * 10**k >= fewest
+                )
+                values = values[np.round(np.log10(values)).astype(int) % every == 0]
+            steps = 10.0 ** np.floor(np.log10(values) + tolerance)
+            return values.tolist(), _tick_labels(values, steps)
+    top = math.ceil(math.log10(high - low))
+    candidates = np.outer(10.0 ** np.arange(top, top - 4, -1), [1.0, 0.5, 0.2]).ravel()
+    first = np.ceil(low / candidates - tolerance)
+    counts = np.floor(high / candidates + tolerance) - first + 1
+    pick = int(np.argmax(counts >= least))
+    step = candidates[pick]
+    places = -math.floor(math.log10(step) + tolerance)
+    values = np.round((first[pick] + np.arange(counts[pick])) * step, places + 1)
+    return values.tolist(), _tick_labels(values, np.full(len(values), step))
 
 
 def loss_figure(progress: list[EpochProgress]) -> go.Figure:
@@ -197,13 +364,24 @@ def loss_figure(progress: list[EpochProgress]) -> go.Figure:
                 y=[p.val_loss for p in progress],
                 name="Validation loss",
                 mode="lines+markers",
-                line={"color": PERSISTENCE},
+                line={"color": PERSISTENCE_COLOUR},
             )
         )
-    _style(figure, "Loss (mean squared error, scaled prices)", "Loss")
-    figure.update_yaxes(type="log", dtick=1, exponentformat="power")  # one tick a decade
+    # Short: the chart often has a third of the page's width.
+    _style(figure, "Loss (MSE, scaled prices)", "Loss", height=360)
+    figure.update_yaxes(type="log")
+    losses = np.array([v for p in progress for v in (p.loss, p.val_loss) if v is not None])
+    losses = losses[np.isfinite(losses) & (losses > 0)]
+    if len(losses):
+        # The range and its ticks set here: Plotly's own pick with one tick a decade left a
+        # loss that moved less than a decade (most trainings) with one tick, or none.
+        low, high = math.log10(losses.min()), math.log10(losses.max())
+        pad = max((high - low) * 0.05, 0.02)
+        values, labels = log_ticks(10 ** (low - pad), 10 ** (high + pad))
+        figure.update_yaxes(
+            range=[low - pad, high + pad], tickmode="array", tickvals=values, ticktext=labels
+        )
     figure.update_xaxes(title_text="Epoch", dtick=1 if len(epochs) <= 12 else None)
-    figure.update_layout(height=360)
     return figure
 
 
@@ -221,12 +399,22 @@ def gradient_figure(factors: pd.DataFrame, window: int) -> go.Figure:
             )
         )
     figure.add_vline(x=window - 1, line={"dash": "dash", "color": REAL})  # its first day
-    _style(figure, "How much gradient reaches a day k steps back", "Gradient factor |w|ᵏ")
-    figure.update_yaxes(type="log", dtick=2, exponentformat="power")  # a tick every 2 decades
+    _style(
+        figure,
+        "How much gradient reaches a day k steps back",
+        "Gradient factor |w|ᵏ",
+        height=420,
+    )
+    figure.update_yaxes(type="log", exponentformat="power")
+    factors_shown = factors.to_numpy().ravel()
+    factors_shown = factors_shown[np.isfinite(factors_shown) & (factors_shown > 0)]
+    if len(factors_shown) and factors_shown.min() < factors_shown.max():
+        # Up to 7 labels at any window: a tick every 2 decades crowded 15 of them.
+        values, labels = log_ticks(factors_shown.min(), factors_shown.max())
+        figure.update_yaxes(tickmode="array", tickvals=values, ticktext=labels)
     figure.update_xaxes(
         title_text=f"Steps back (k); dashed: the first day of your {window}-day window"
     )
-    figure.update_layout(height=420, hovermode="x unified")
     return figure
 
 
@@ -244,8 +432,7 @@ def scaling_figure(split: Split, name: str) -> go.Figure:
             annotation_text=label,
             annotation_position="top left",
         )
-    figure.update_layout(height=420)
-    return figure
+    return _size(figure, 420)
 
 
 # One colour per architecture, the same on every page of a comparison.
@@ -264,8 +451,8 @@ def comparison_figure(
         go.Scatter(
             x=persistence.index,
             y=persistence,
-            name='Persistence ("tomorrow = today")',
-            line={"color": PERSISTENCE, "width": 1.5, "dash": "dot"},
+            name=PERSISTENCE_LABEL,
+            line=PERSISTENCE_LINE,
         )
     )
     for cell, series in predictions.items():
@@ -291,9 +478,9 @@ def forecast_figure(history: pd.Series, forecast: pd.DataFrame, cell: str) -> go
     anchor = pd.Series([history.iloc[-1]], index=history.index[-1:])
     for column, name, line in (
         (
-            "persistence",
-            'Persistence ("tomorrow = today")',
-            {"color": PERSISTENCE, "width": 1.5, "dash": "dot"},
+            PERSISTENCE,
+            PERSISTENCE_LABEL,
+            PERSISTENCE_LINE,
         ),
         ("forecast", f"Forecast ({cell}, recursive)", {"color": PREDICTED, "width": 2.5}),
     ):
@@ -363,15 +550,14 @@ def horizon_figure(errors: pd.DataFrame, cell: str) -> go.Figure:
     figure.add_trace(
         go.Scatter(
             x=errors.index,
-            y=errors["persistence"],
-            name='Persistence ("tomorrow = today")',
+            y=errors[PERSISTENCE],
+            name=PERSISTENCE_LABEL,
             mode="lines+markers",
-            line={"color": PERSISTENCE, "width": 2, "dash": "dot"},
+            line={"color": PERSISTENCE_COLOUR, "width": 2, "dash": "dot"},
         )
     )
-    _style(figure, "Error by days ahead (backtest RMSE)", "RMSE")
+    _style(figure, "Error by days ahead (backtest RMSE)", "RMSE", height=380)
     figure.update_xaxes(title_text="Days ahead", dtick=1 if len(errors) <= 20 else None)
-    figure.update_layout(height=380)
     return figure
 
 
@@ -393,10 +579,15 @@ def spread_figure(rmses: dict[str, object], persistence_rmse: float) -> go.Figur
         )
     figure.add_hline(
         y=persistence_rmse,
-        line={"dash": "dot", "color": PERSISTENCE},
-        annotation_text=f'"tomorrow = today": {persistence_rmse:,.2f}',
+        line={"dash": "dot", "color": PERSISTENCE_COLOUR},
+        annotation_text=f"{PERSISTENCE_SHORT}: {persistence_rmse:,.2f}",
         annotation_position="top left",
     )
-    _style(figure, "Test RMSE of each seed: is the difference bigger than the spread?", "RMSE")
-    figure.update_layout(height=400, showlegend=False, hovermode="closest")
+    _style(
+        figure,
+        "Test RMSE of each seed: is the difference bigger than the spread?",
+        "RMSE",
+        height=400,
+    )
+    figure.update_layout(showlegend=False, hovermode="closest")
     return figure

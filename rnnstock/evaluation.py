@@ -14,6 +14,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
+from rnnstock.baselines import MOVING_AVERAGE_LABEL, PERSISTENCE_LABEL, PERSISTENCE_SHORT
+
 # scikit-learn's metrics are imported where they are used: it takes about a second to
 # load, and the pages import this module for its labels before anything is scored.
 
@@ -113,8 +115,8 @@ class Scores:
         rows = {}
         for name, metrics in (
             ("Model", self.model),
-            ('Persistence ("tomorrow = today")', self.persistence),
-            ("Moving average of the window", self.moving_average),
+            (PERSISTENCE_LABEL, self.persistence),
+            (MOVING_AVERAGE_LABEL, self.moving_average),
         ):
             rows[name] = {METRIC_LABELS[k]: v for k, v in metrics.as_dict().items()}
         return pd.DataFrame.from_dict(rows, orient="index")
@@ -122,15 +124,12 @@ class Scores:
     def verdict(self) -> str:
         """One plain sentence a teacher can read out."""
         difference = self.persistence.rmse - self.model.rmse
-        if self.skill > 0:
-            return (
-                f'The model beat "tomorrow = today": its RMSE is {self.model.rmse:.2f},'
-                f" {difference:.2f} lower than persistence's {self.persistence.rmse:.2f}"
-                f" ({self.skill:.0%} skill)."
-            )
+        beat, gap, side = ("beat", difference, "lower")
+        if not self.skill > 0:  # NaN too: a model that scored nothing did not beat it
+            beat, gap, side = ("did not beat", -difference, "higher")
         return (
-            f'The model did not beat "tomorrow = today": its RMSE is {self.model.rmse:.2f},'
-            f" {-difference:.2f} higher than persistence's {self.persistence.rmse:.2f}"
+            f"The model {beat} {PERSISTENCE_SHORT}: its RMSE is {self.model.rmse:.2f},"
+            f" {gap:.2f} {side} than persistence's {self.persistence.rmse:.2f}"
             f" ({self.skill:.0%} skill)."
         )
 

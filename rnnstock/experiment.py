@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from rnnstock.baselines import MOVING_AVERAGE, PERSISTENCE, moving_average, persistence
 from rnnstock.data import Fetcher, load_prices
 from rnnstock.evaluation import Scores, evaluate
 from rnnstock.specs import ExperimentSpec
@@ -190,15 +191,15 @@ def run_experiment(
     timings["predict"] = time.perf_counter() - mark
 
     actual = windows.actual_test.to_numpy()
-    previous = windows.test_previous()
-    window_mean = windows.test_window_means()
+    previous = persistence(windows.split)
+    window_mean = moving_average(windows)
     scores = evaluate(actual, predicted, previous, window_mean)
     predictions = pd.DataFrame(
         {
             "actual": actual,
             "predicted": predicted,
-            "persistence": previous,
-            "moving_average": window_mean,
+            PERSISTENCE: previous,
+            MOVING_AVERAGE: window_mean,
         },
         index=windows.test_dates,
     )

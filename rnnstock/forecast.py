@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from rnnstock.baselines import PERSISTENCE, carried_forward
+
 if TYPE_CHECKING:
     import keras
 
@@ -57,10 +59,8 @@ def forecast_future(model: keras.Model, windows: Windows, steps: int) -> pd.Data
     context = windows.to_scaled(series.to_numpy()[-windows.window :])
     scaled = roll_forward(model, context[np.newaxis, :], steps)[0]
     dates = future_business_days(series.index[-1], steps)
-    return pd.DataFrame(
-        {"forecast": windows.to_prices(scaled), "persistence": float(series.iloc[-1])},
-        index=dates,
-    )
+    held = carried_forward(series.to_numpy(), [len(series)], steps)[0]
+    return pd.DataFrame({"forecast": windows.to_prices(scaled), PERSISTENCE: held}, index=dates)
 
 
 def backtest_starts(windows: Windows, steps: int, count: int) -> np.ndarray:
@@ -89,6 +89,7 @@ def backtest(model: keras.Model, windows: Windows, steps: int, count: int = 8) -
         np.stack([values[start - windows.window : start] for start in starts])
     )
     forecasts = windows.to_prices(roll_forward(model, contexts, steps))
+    held = carried_forward(values, starts, steps)
     horizon = np.arange(1, steps + 1)
     frames = [
         pd.DataFrame(
@@ -98,7 +99,7 @@ def backtest(model: keras.Model, windows: Windows, steps: int, count: int = 8) -
                 "horizon": horizon,
                 "actual": values[start : start + steps],
                 "forecast": forecasts[row],
-                "persistence": values[start - 1],
+                PERSISTENCE: held[row],
             }
         )
         for row, start in enumerate(starts)
@@ -108,8 +109,6 @@ def backtest(model: keras.Model, windows: Windows, steps: int, count: int = 8) -
 
 def error_by_horizon(paths: pd.DataFrame) -> pd.DataFrame:
     """RMSE over all backtest starts at each horizon, for the model and for persistence."""
-    errors = paths.assign(
-        model=(paths["forecast"] - paths["actual"]) ** 2,
-        persistence=(paths["persistence"] - paths["actual"]) ** 2,
-    )
-    return np.sqrt(errors.groupby("horizon")[["model", "persistence"]].mean())
+    squared = paths[["forecast", PERSISTENCE]].sub(paths["actual"], axis=0) ** 2
+    squared = squared.rename(columns={"forecast": "model"})
+    return np.sqrt(squared.groupby(paths["horizon"]).mean())

@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from rnnstock.evaluation import directional_accuracy, evaluate, rmse
+from rnnstock.baselines import MOVING_AVERAGE_LABEL, PERSISTENCE_LABEL, PERSISTENCE_SHORT
+from rnnstock.evaluation import Metrics, Scores, directional_accuracy, evaluate, rmse
 
 
 def test_metrics_in_price_units():
@@ -17,6 +18,21 @@ def test_metrics_in_price_units():
     # Up, up, up, down vs predicted up, up, flat(=wrong), down.
     assert scores.model.directional_accuracy == pytest.approx(75.0)
     assert "beat" in scores.verdict() and "did not" not in scores.verdict()
+
+
+def test_the_table_and_the_verdict_name_the_baselines_as_everywhere_else():
+    actual = np.array([10.0, 11.0, 12.0])
+    previous = np.array([9.0, 10.0, 11.0])
+    scores = evaluate(actual, actual + 0.5, previous, previous)
+    assert list(scores.table().index) == ["Model", PERSISTENCE_LABEL, MOVING_AVERAGE_LABEL]
+    assert scores.verdict().startswith(f"The model beat {PERSISTENCE_SHORT}: its RMSE is 0.50,")
+
+
+def test_a_model_without_a_score_did_not_beat_persistence():
+    nothing = Metrics(rmse=np.nan, mae=np.nan, mape=np.nan, r2=np.nan, directional_accuracy=0)
+    baseline = Metrics(rmse=1.0, mae=1.0, mape=1.0, r2=0.9, directional_accuracy=0)
+    scores = Scores(model=nothing, persistence=baseline, moving_average=baseline)
+    assert scores.verdict().startswith('The model did not beat "tomorrow = today"')
 
 
 def test_persistence_never_calls_a_direction():
