@@ -14,6 +14,7 @@ from rnnstock.web.sidebar import data_sidebar
 st.set_page_config(page_title="rnnstock", page_icon="📈", layout="wide")
 
 page = pages.navigation()
+state.arrive(pages.by_url(page.url_path).url)
 restore_from_url(page.url_path)  # a shared link's settings, once per session
 # The sidebar is drawn on every page so the chosen data follows the user around.
 st.session_state[state.LOADED_DATA] = data_sidebar()

@@ -36,9 +36,10 @@ def follow_train_page(force: bool = False) -> None:
     """Start this page's settings from the Train page's, again whenever those change;
     the Learn page's own edits stay until then."""
     followed = train_settings()
-    if force or st.session_state.get(state.LEARN_FOLLOWS) != followed:
+    # Kept in the store, so a reloaded tab keeps the Learn page's what-ifs too.
+    if force or state.store().get(state.LEARN_FOLLOWS) != followed:
+        state.store()[state.LEARN_FOLLOWS] = followed
         state.put(PAGE, **followed)
-        st.session_state[state.LEARN_FOLLOWS] = followed
 
 
 def settings() -> tuple[ModelSpec, int]:

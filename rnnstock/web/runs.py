@@ -10,10 +10,6 @@ Another browser never sees these runs.
 
 from __future__ import annotations
 
-import re
-import secrets
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -23,14 +19,11 @@ from rnnstock.charts import loss_figure
 from rnnstock.jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, Job, JobManager
 from rnnstock.specs import ExperimentSpec
 from rnnstock.web import state
-from rnnstock.web.browser import COOKIE
 from rnnstock.web.sidebar import LoadedData
 from rnnstock.web.text import literal
 
 KEEP_MODELS = 3  # older runs keep their predictions and scores, not their Keras model
 KEEP_RUNS = 50
-MAX_OWNERS = 2000  # browsers remembered on one server; the oldest are forgotten
-_OWNER = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
 
 @dataclass
@@ -41,22 +34,6 @@ class OwnerRuns:
     shown: dict[str, list[str]] = field(default_factory=dict)  # page -> job ids
 
 
-class Owners:
-    """Every browser's runs on this server (bounded)."""
-
-    def __init__(self) -> None:
-        self._owners: OrderedDict[str, OwnerRuns] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def of(self, owner: str) -> OwnerRuns:
-        with self._lock:
-            runs = self._owners.pop(owner, None) or OwnerRuns()
-            self._owners[owner] = runs  # most recent last
-            while len(self._owners) > MAX_OWNERS:
-                self._owners.popitem(last=False)
-            return runs
-
-
 @st.cache_resource
 def job_manager() -> JobManager:
     """One queue for every browser session on this server."""
@@ -64,20 +41,13 @@ def job_manager() -> JobManager:
 
 
 @st.cache_resource
-def owners() -> Owners:
-    return Owners()
-
-
-def owner_id() -> str:
-    """This browser's id: its cookie when the server set one, else this session's."""
-    cookie = st.context.cookies.get(COOKIE) if st.context.cookies else None
-    if cookie and _OWNER.match(cookie):
-        return cookie
-    return st.session_state.setdefault(state.OWNER, secrets.token_urlsafe(16))
+def owners() -> state.PerBrowser:
+    """Every browser's runs on this server."""
+    return state.PerBrowser(OwnerRuns)
 
 
 def my_runs() -> OwnerRuns:
-    return owners().of(owner_id())
+    return owners().of(state.owner_id())
 
 
 def submit(spec: ExperimentSpec, data: LoadedData, label: str = "") -> Job:

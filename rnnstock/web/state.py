@@ -17,7 +17,10 @@ from it and writes back to it when changed:
 - a setting nobody touched shows its declared default (``rnnstock.settings``).
 
 Presets, shared links and "use these settings" buttons write to the store the
-same way, so the widgets show them on whichever page draws them next.
+same way, so the widgets show them on whichever page draws them next. The
+store is also remembered for the browser (its id cookie, see ``owner_id``): a
+reloaded tab starts a new Streamlit session, which starts from the browser's
+last settings instead of the defaults.
 View toggles that belong to one widget on one page (candlesticks, the fit on
 the training days) use Streamlit's own ``persist_state``, which does keep a
 value for one page.
@@ -26,11 +29,16 @@ value for one page.
 from __future__ import annotations
 
 import datetime
+import re
+import secrets
+import threading
+from collections import OrderedDict
 from typing import Any
 
 import streamlit as st
 
 from rnnstock.settings import SETTINGS, Setting
+from rnnstock.web.browser import COOKIE
 
 # -- session keys that are not settings --------------------------------------------------
 STORE = "settings"  # setting key -> the value its widget shows
@@ -43,9 +51,12 @@ TICKER_FAILURE = "ticker_failure"  # (ticker, message) of the last failed downlo
 OWNER = "owner"  # this session's owner id when the browser sends no cookie
 SHOWN_RESULTS = "shown_results"  # job ids whose results were drawn (reruns the page once)
 KERAS_CHECK = "learn_keras_check"  # the Learn page's last comparison with Keras
-LEARN_FOLLOWS = "learn.follows"  # the Train settings the Learn page last copied
+LEARN_FOLLOWS = "learn.follows"  # in the store: the Train settings Learn last copied
 FORECAST_RUN = "forecast.run"  # the run the Forecast page forecasts with
 DATA_TAB = "data.tab"  # the Data page's open tab
+SHOWN_PAGE = "shown_page"  # the page this run draws (until the next run starts)
+DRAWN_BEFORE = "drawn_before"  # settings widgets the last full run drew
+DRAWN_NOW = "drawn_now"  # settings widgets this run has drawn so far
 
 # -- sidebar widgets (drawn by app.py on every page, so their keys stay put) -------------
 DATA_SOURCE = "data_source"
@@ -61,8 +72,55 @@ SHARED = ("target", "window", "split_mode", "train_fraction", "train_start", "tr
 OWN_COPIES = ("learn",)
 
 
+MAX_BROWSERS = 2000  # browsers whose settings and runs one server remembers
+_OWNER = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+def owner_id() -> str:
+    """This browser's id: the cookie server.py gave it, else this session's own id
+    (``streamlit run app.py`` and AppTest send no cookie)."""
+    cookie = st.context.cookies.get(COOKIE) if st.context.cookies else None
+    if cookie and _OWNER.match(cookie):
+        return cookie
+    return st.session_state.setdefault(OWNER, secrets.token_urlsafe(16))
+
+
+class PerBrowser:
+    """Something kept for each browser on this server (the oldest forgotten first)."""
+
+    def __init__(self, make) -> None:
+        self._make = make
+        self._items: OrderedDict[str, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def of(self, owner: str) -> Any:
+        with self._lock:
+            item = self._items.pop(owner, None)
+            self._items[owner] = item if item is not None else self._make()
+            while len(self._items) > MAX_BROWSERS:
+                self._items.popitem(last=False)
+            return self._items[owner]
+
+    def put(self, owner: str, item: Any) -> None:
+        with self._lock:
+            self._items.pop(owner, None)
+            self._items[owner] = item
+
+
+@st.cache_resource
+def _remembered() -> PerBrowser:
+    """Each browser's last settings: a reloaded tab (a new session) starts from them."""
+    return PerBrowser(dict)
+
+
 def store() -> dict[str, Any]:
-    return st.session_state.setdefault(STORE, {})
+    if STORE not in st.session_state:
+        st.session_state[STORE] = dict(_remembered().of(owner_id()))
+    return st.session_state[STORE]
+
+
+def _remember() -> None:
+    _remembered().put(owner_id(), dict(store()))
 
 
 def store_key(name: str, page: str) -> str:
@@ -107,29 +165,50 @@ def put(page: str, **values: Any) -> None:
     """Set settings as if the user had (a preset, a link, a button)."""
     for name, value in values.items():
         store()[store_key(name, page)] = as_shown(SETTINGS[name], value)
+    _remember()
 
 
 def forget(page: str, *names: str) -> None:
     """Back to the default (or, for the split dates, the data's own)."""
     for name in names:
         store().pop(store_key(name, page), None)
+    _remember()
+
+
+def arrive(page: str) -> None:
+    """Called by app.py at the start of every full run, before the page is drawn."""
+    st.session_state[SHOWN_PAGE] = page
+    st.session_state[DRAWN_BEFORE] = st.session_state.get(DRAWN_NOW, set())
+    st.session_state[DRAWN_NOW] = set()
 
 
 def bound(name: str, page: str, shown: Any = None) -> dict[str, Any]:
     """Widget arguments that draw the setting from the store and save edits to it.
 
-    ``shown`` overrides what the widget shows without saving it (the split dates
-    follow the data until the user sets them).
+    A widget the last run did not draw (a page or tab opened, the back button, a
+    reload) is told its value even when Streamlit still holds the same one: a
+    widget mounted again otherwise showed its empty default in the browser while
+    the server held the value, and the next click sent that default back (the
+    browser walk in tests/browser found it). ``shown`` overrides what the widget
+    shows without saving it (the split dates follow the data until set).
     """
     key = widget_key(name, page)
     value = get(name, page) if shown is None else shown
-    if key not in st.session_state or st.session_state[key] != value:
-        st.session_state[key] = value
+    state = st.session_state
+    mounted = key not in state.get(DRAWN_BEFORE, ())
+    state.setdefault(DRAWN_NOW, set()).add(key)
+    if mounted or key not in state or state[key] != value:
+        state[key] = value
     return {"key": key, "on_change": _save, "args": (name, page)}
 
 
 def _save(name: str, page: str) -> None:
+    """An edit, saved; a value sent for a widget of a page no longer shown (a browser
+    resending what it held before a page switch) is not an edit."""
+    if st.session_state.get(SHOWN_PAGE) != page:
+        return
     store()[store_key(name, page)] = st.session_state[widget_key(name, page)]
+    _remember()
 
 
 def kept(key: str) -> dict[str, str]:
