@@ -84,7 +84,9 @@ class BrowserWalker:
                 expect(field).to_have_value(want, timeout=5_000)
             except AssertionError:
                 shown = field.input_value()
-                raise AssertionError((page.title, label, want, shown, "\n".join(self.log)))
+                raise AssertionError(
+                    (page.title, label, want, shown, "\n".join(self.log))
+                ) from None
 
     # -- what a person does --------------------------------------------------------------
 
