@@ -191,6 +191,7 @@ def command_run(args: argparse.Namespace) -> int:
     from rnnstock.evaluation import DIRECTION_NOTE
     from rnnstock.experiment import TrainingCancelled, run_experiment
     from rnnstock.presets import get_preset
+    from rnnstock.runfiles import save_run
     from rnnstock.windows import windowed_split
 
     spec = spec_from_args(args)
@@ -238,7 +239,7 @@ def command_run(args: argparse.Namespace) -> int:
             )
 
     folder = args.out or DEFAULT_OUT / spec.key()
-    paths = result.save(folder)
+    paths = save_run(result, folder)
     if args.forecast:
         from rnnstock.forecast import forecast_future
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from rnnstock.baselines import PERSISTENCE_LABEL, PERSISTENCE_SHORT
 from rnnstock.settings import SETTINGS
 from rnnstock.specs import CELLS, ExperimentSpec
 
@@ -107,7 +108,7 @@ class Comparison:
                 row["Seeds"] = len(runs)
             rows[cell] = row
         persistence = next(iter(self.results.values()))[0].scores.persistence
-        rows['Persistence ("tomorrow = today")'] = {
+        rows[PERSISTENCE_LABEL] = {
             "RMSE": persistence.rmse,
             "MAE": persistence.mae,
             "MAPE %": persistence.mape,
@@ -154,13 +155,14 @@ class Comparison:
         beaten = [cell for cell in order if means[cell] < persistence]
         if not beaten:
             sentences.append(
-                f'"Tomorrow = today" (RMSE {persistence:.2f}) beat every model, {best} included.'
+                f"{_capital(PERSISTENCE_SHORT)} (RMSE {persistence:.2f}) beat every model,"
+                f" {best} included."
             )
         elif len(beaten) == len(order):
-            sentences.append(f'Every model beat "tomorrow = today" (RMSE {persistence:.2f}).')
+            sentences.append(f"Every model beat {PERSISTENCE_SHORT} (RMSE {persistence:.2f}).")
         else:
             sentences.append(
-                f'Only {", ".join(beaten)} beat "tomorrow = today" (RMSE {persistence:.2f});'
+                f"Only {', '.join(beaten)} beat {PERSISTENCE_SHORT} (RMSE {persistence:.2f});"
                 f" {worst} did not."
             )
         if {"LSTM", "GRU"} <= set(order):
@@ -177,3 +179,9 @@ class Comparison:
                     f"The DataCamp tutorial's claim that GRU beats LSTM {claim}{when} here."
                 )
         return " ".join(sentences)
+
+
+def _capital(text: str) -> str:
+    """'"tomorrow = today"' -> '"Tomorrow = today"': a label that starts a sentence."""
+    index = next((i for i, c in enumerate(text) if c.isalpha()), 0)
+    return text[:index] + text[index].upper() + text[index + 1 :]

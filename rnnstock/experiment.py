@@ -122,23 +122,6 @@ class ExperimentResult:
         self.__dict__["model"] = model
         return model
 
-    def save(self, folder: str | Path) -> dict[str, Path]:
-        """Write predictions CSV, the model (.keras) and the chart (HTML) into ``folder``."""
-        from rnnstock.charts import prediction_figure
-
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        paths = {
-            "predictions": folder / "predictions.csv",
-            "chart": folder / "chart.html",
-        }
-        self.predictions.to_csv(paths["predictions"], index_label="Date", float_format="%.4f")
-        prediction_figure(self).write_html(paths["chart"], include_plotlyjs="cdn")
-        if self.has_model:
-            paths["model"] = folder / "model.keras"
-            paths["model"].write_bytes(self.model_bytes())
-        return paths
-
 
 def run_experiment(
     spec: ExperimentSpec,

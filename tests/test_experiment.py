@@ -90,7 +90,9 @@ def test_save_writes_predictions_model_and_chart(prices, tmp_path):
     import keras
 
     result = run_experiment(TINY, prices=prices)
-    paths = result.save(tmp_path / "run")
+    from rnnstock.runfiles import save_run
+
+    paths = save_run(result, tmp_path / "run")
     saved = pd.read_csv(paths["predictions"], index_col="Date", parse_dates=True)
     assert len(saved) == len(result.predictions)
     assert saved["predicted"].to_numpy() == pytest.approx(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from rnnstock.baselines import PERSISTENCE
 from rnnstock.charts import comparison_figure, loss_figure, spread_figure
 from rnnstock.compare import Comparison, comparison_specs
 from rnnstock.jobs import CANCELLED, DONE, Job
@@ -109,7 +110,7 @@ def results(jobs: list[Job]) -> None:
         comparison_figure(
             {cell: predictions[cell] for cell in predictions},
             actual,
-            any_result.predictions["persistence"],
+            any_result.predictions[PERSISTENCE],
             f"{any_result.data_source} {any_result.spec.split.target}: real vs each model",
         )
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from rnnstock.baselines import PERSISTENCE
 from rnnstock.charts import backtest_figure, forecast_figure, horizon_figure
 from rnnstock.experiment import ExperimentResult
 from rnnstock.forecast import backtest, error_by_horizon, forecast_future
@@ -123,7 +124,7 @@ def forecast(result: ExperimentResult, steps: int) -> None:
         f" period where the real prices are known. After 1 day its RMSE is"
         f" **{errors['model'].iloc[0]:,.2f}**; after {steps} days,"
         f" **{errors['model'].iloc[-1]:,.2f}**. Carrying the last price forward scores"
-        f" {errors['persistence'].iloc[0]:,.2f} and {errors['persistence'].iloc[-1]:,.2f}."
+        f" {errors[PERSISTENCE].iloc[0]:,.2f} and {errors[PERSISTENCE].iloc[-1]:,.2f}."
         f" The chart draws {min(starts, BACKTEST_DRAWN)} of the {starts} paths, evenly spaced."
         f" (The Train page scores every test day; these {starts} starting days are a sample"
         " of them, so its 1-day figures differ from these.)"

@@ -15,6 +15,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from rnnstock.baselines import PERSISTENCE_LABEL, PERSISTENCE_SHORT
 from rnnstock.charts import loss_figure, prediction_figure
 from rnnstock.evaluation import DIRECTION_NOTE, METRIC_LABELS
 from rnnstock.jobs import DONE, Job
@@ -187,7 +188,7 @@ def score_card(card, label: str, model_value: float, baseline: float, lower_is_b
         delta=None if not math.isfinite(difference) else f"{difference:+,.2f} vs persistence",
         delta_color="off" if tied else ("inverse" if lower_is_better else "normal"),
         border=True,
-        help=f'"Tomorrow = today" scores {number(baseline)}.',
+        help=f"{PERSISTENCE_LABEL} scores {number(baseline)}.",
     )
 
 
@@ -202,7 +203,7 @@ def results(job: Job) -> None:
     show_fit, show_persistence = st.columns(2)
     fit = show_fit.toggle("Show the fit on the training days", **state.kept(f"{PAGE}.show_fit"))
     persistence = show_persistence.toggle(
-        'Show "tomorrow = today"', **state.kept(f"{PAGE}.show_persistence")
+        f"Show {PERSISTENCE_SHORT}", **state.kept(f"{PAGE}.show_persistence")
     )
     figure = prediction_figure(result, show_train_fit=fit, show_persistence=persistence)
     st.plotly_chart(figure)
