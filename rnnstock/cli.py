@@ -263,7 +263,7 @@ def command_samples(_: argparse.Namespace) -> int:
 
 
 def command_presets(_: argparse.Namespace) -> int:
-    from rnnstock.models import parameter_count
+    from rnnstock.sizes import parameter_count
     from rnnstock.presets import PRESETS
 
     for preset in PRESETS.values():

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from rnnstock.models import GATES, cell_parameters, parameter_count
+from rnnstock.sizes import GATES, cell_parameters, parameter_count
 from rnnstock.specs import CELLS, ModelSpec
 from rnnstock.windows import Split
 

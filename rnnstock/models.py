@@ -9,13 +9,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from rnnstock.backend import import_keras
+from rnnstock.sizes import GATES, cell_parameters, parameter_count
 from rnnstock.specs import ModelSpec
 
 if TYPE_CHECKING:
     import keras
 
-# Gates per cell: the cell's weights are that many copies of a dense layer.
-GATES = {"SimpleRNN": 1, "GRU": 3, "LSTM": 4}
+# The sizes by formula live in sizes.py (the specs check a model's memory with them);
+# named here too, where a reader of the model looks for them.
+__all__ = ["GATES", "build_model", "cell_parameters", "parameter_count", "standard_model"]
 
 
 def build_model(
@@ -76,29 +78,6 @@ def standard_model(model: keras.Model, spec: ModelSpec, window: int) -> keras.Mo
             for mine, theirs in zip(copied.variables, optimizer.variables, strict=True):
                 mine.assign(theirs)
     return plain
-
-
-def cell_parameters(cell: str, inputs: int, units: int) -> int:
-    """Weights of one recurrent layer: gates × (input kernel + recurrent kernel + bias).
-
-    SimpleRNN and LSTM have one bias per gate unit. Keras' GRU defaults to
-    ``reset_after=True`` (the cuDNN form), which keeps two biases per gate unit.
-    """
-    biases = 2 if cell == "GRU" else 1
-    return GATES[cell] * units * (inputs + units + biases)
-
-
-def parameter_count(spec: ModelSpec) -> int:
-    """The model's trainable parameters, from the cell equations (no Keras needed)."""
-    total, inputs = 0, 1
-    directions = 2 if spec.bidirectional else 1
-    for units in spec.units:
-        total += directions * cell_parameters(spec.cell, inputs, units)
-        inputs = directions * units
-    for size in (*spec.dense, 1):
-        total += inputs * size + size
-        inputs = size
-    return total
 
 
 def summary_rows(model: keras.Model) -> list[dict[str, object]]:

@@ -42,6 +42,10 @@ DATA_SOURCES = ("sample", "csv", "ticker")
 FIRST_DAY = datetime.date(1900, 1, 1)  # dates outside these are typos, not history
 LAST_DAY = datetime.date(2100, 12, 31)
 MAX_LAYERS = 4
+# One training's memory beyond TensorFlow's own, as rnnstock.sizes estimates it: a class
+# shares a server (2 trainings at once on 2 cores, with the server and its browsers).
+# bench/model_memory.py measures the estimate against real trainings.
+MEMORY_BUDGET_MB = 1500
 # Fewer test days than this cannot be scored: R² needs two, and a handful of days
 # says nothing about a model.
 MIN_TEST_DAYS = 10

@@ -18,6 +18,7 @@ from rnnstock.settings import (
     ACTIVATIONS,
     CELLS,
     DATA_SOURCES,
+    MEMORY_BUDGET_MB,
     OPTIMIZER_NAMES,
     OPTIMIZERS,
     SPLIT_MODES,
@@ -26,6 +27,7 @@ from rnnstock.settings import (
     default,
     parse_date,
 )
+from rnnstock.sizes import training_memory_mb
 
 __all__ = [
     "ACTIVATIONS",
@@ -274,6 +276,14 @@ class ExperimentSpec(_Spec):
                 object.__setattr__(self, name, kind.from_dict(value))
             elif not isinstance(value, kind):
                 raise ValueError(f"ExperimentSpec.{name} must be a {kind.__name__}.")
+        needed = training_memory_mb(self.model, self.split.window, self.train.batch_size)
+        if needed > MEMORY_BUDGET_MB:
+            raise ValueError(
+                f"Training {self.model.describe()} on windows of {self.split.window} days in"
+                f" batches of {self.train.batch_size} would need about {needed / 1024:,.1f} GB,"
+                f" more than the {MEMORY_BUDGET_MB / 1024:.1f} GB one training may use on a"
+                " shared server. Use fewer units or layers, a shorter window or a smaller batch."
+            )
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> ExperimentSpec:

@@ -46,7 +46,7 @@ def settings() -> tuple[ModelSpec, int]:
     """The model every number on the page is computed for, and its window."""
     follow_train_page()
     with st.container(border=True):
-        columns = st.columns([2, 2, 2, 2, 1.4])
+        columns = st.columns([2, 2, 1.8, 1.8, 2])  # room for "Bidirectional" and its help
         # cell, units, dense and window, then the narrow Bidirectional box last
         for name, column in zip(FOLLOWED, [*columns[:3], columns[4], columns[3]], strict=True):
             widget(name, PAGE, column, label="Window (days)" if name == "window" else None)

@@ -219,7 +219,7 @@ class AppPage:
 
     def set_field(self, label: str, value: object) -> None:
         """Type into a field as a person does: select it, type, leave it (Tab)."""
-        field_ = self.main().get_by_label(label, exact=True)
+        field_ = self.field(label)
         field_.fill(str(value))
         field_.press("Tab")
         # The rerun the edit starts: a person does not click the next thing within
@@ -227,8 +227,15 @@ class AppPage:
         self.page.wait_for_timeout(400)
         self.wait_until_drawn()
 
+    def field(self, label: str) -> Locator:
+        """The page's one field with this label (once the last page's copy is gone:
+        Streamlit keeps the old page's elements until the new page's run replaces them)."""
+        field_ = self.main().get_by_label(label, exact=True)
+        expect(field_).to_have_count(1)
+        return field_
+
     def field_value(self, label: str) -> str:
-        return self.main().get_by_label(label, exact=True).input_value()
+        return self.field(label).input_value()
 
     def start(self, button: str = "Train") -> None:
         """The page's primary button: Train, Compare, ..."""

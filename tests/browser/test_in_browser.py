@@ -103,9 +103,8 @@ def test_a_messy_csv_upload_works_and_a_broken_one_shows_a_message(app: AppPage)
     expect(app.sidebar().get_by_test_id("stFileUploader")).to_be_visible()
 
     upload(app, "messy-export.csv", messy_csv())
-    expect(app.sidebar()).to_contain_text(
-        f"{len(MESSY_DAYS)} trading days, 2019-01-02 to {MESSY_DAYS[-1]:%Y-%m-%d}"
-    )
+    caption = app.sidebar().get_by_text(f"{len(MESSY_DAYS)} trading days")
+    expect(caption).to_contain_text(f"2019-01-02 to {MESSY_DAYS[-1]:%Y-%m-%d}")
     expect(app.main()).to_contain_text("CSV file messy-export.csv")
     expect(app.main().locator(".gtitle").first).to_have_text("messy-export.csv price")
     app.wait_for_charts()

@@ -79,7 +79,7 @@ class BrowserWalker:
         expect(self.app.main().get_by_test_id("stException")).to_have_count(0)
         for label in self.fields(page):
             want = self.expected(page, label)
-            field = self.app.main().get_by_label(label, exact=True)
+            field = self.app.field(label)
             try:
                 expect(field).to_have_value(want, timeout=5_000)
             except AssertionError:

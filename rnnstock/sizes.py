@@ -1,0 +1,58 @@
+"""A model's size by formula, without Keras: parameters, and the memory one training needs.
+
+The specs refuse a model whose training would need more than
+``rnnstock.settings.MEMORY_BUDGET_MB`` (a class shares one server), so this
+module knows nothing of the specs: it reads any object with the ModelSpec fields.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rnnstock.specs import ModelSpec
+
+# Gates per cell: the cell's weights are that many copies of a dense layer.
+GATES = {"SimpleRNN": 1, "GRU": 3, "LSTM": 4}
+FLOAT_BYTES = 4
+# Per unit and step, what back-propagation through time keeps: each gate's
+# pre-activation and output, and the states; measured, not derived (bench/model_memory.py).
+KEPT_PER_GATE = 3
+# Weights, their gradients and the optimizer's two slots (Adam, RMSprop keeps one).
+WEIGHT_COPIES = 4
+
+
+def cell_parameters(cell: str, inputs: int, units: int) -> int:
+    """Weights of one recurrent layer: gates × (input kernel + recurrent kernel + bias).
+
+    SimpleRNN and LSTM have one bias per gate unit. Keras' GRU defaults to
+    ``reset_after=True`` (the cuDNN form), which keeps two biases per gate unit.
+    """
+    biases = 2 if cell == "GRU" else 1
+    return GATES[cell] * units * (inputs + units + biases)
+
+
+def parameter_count(spec: ModelSpec) -> int:
+    """The model's trainable parameters, from the cell equations (no Keras needed)."""
+    total, inputs = 0, 1
+    directions = 2 if spec.bidirectional else 1
+    for units in spec.units:
+        total += directions * cell_parameters(spec.cell, inputs, units)
+        inputs = directions * units
+    for size in (*spec.dense, 1):
+        total += inputs * size + size
+        inputs = size
+    return total
+
+
+def training_memory_mb(spec: ModelSpec, window: int, batch_size: int) -> float:
+    """About how much memory one training step needs beyond TensorFlow itself, in MB:
+    the weights with their gradients and optimizer slots, and what back-propagation
+    through time keeps for every step of every window of a batch."""
+    directions = 2 if spec.bidirectional else 1
+    per_step = sum(
+        directions * units * (GATES[spec.cell] * KEPT_PER_GATE + 2) for units in spec.units
+    )
+    kept = batch_size * window * per_step
+    weights = WEIGHT_COPIES * parameter_count(spec)
+    return (kept + weights) * FLOAT_BYTES / 2**20
