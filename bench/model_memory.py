@@ -32,7 +32,7 @@ MODELS = [
      {"cell": "GRU", "units": (256, 256), "bidirectional": True}, 100, 256),
     ("2 x SimpleRNN(512), window 200, batch 256",
      {"cell": "SimpleRNN", "units": (512, 512)}, 200, 256),
-    ("LSTM(512), window 250, batch 256", {"cell": "LSTM", "units": (512,)}, 250, 256),
+    ("LSTM(512), window 250, batch 200", {"cell": "LSTM", "units": (512,)}, 250, 200),
 ]  # fmt: skip
 
 

@@ -263,8 +263,8 @@ def command_samples(_: argparse.Namespace) -> int:
 
 
 def command_presets(_: argparse.Namespace) -> int:
-    from rnnstock.sizes import parameter_count
     from rnnstock.presets import PRESETS
+    from rnnstock.sizes import parameter_count
 
     for preset in PRESETS.values():
         published = ", ".join(f"{k} {v:g}" for k, v in preset.published.items()) or "chart only"
