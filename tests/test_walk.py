@@ -319,3 +319,45 @@ def test_learn_and_forecast_read_the_split_and_model_set_elsewhere():
     walker.go(TRAIN)
     walker.check()
     assert shown_settings(walker.app, TRAIN.url)["units"] == "16, 8"  # ...and not here
+
+
+def test_an_uploaded_csv_is_still_there_after_a_visit_to_a_sample():
+    from tests.test_app import messy_csv
+
+    walker = Walker(2)
+    app = walker.app
+    app.sidebar.radio(key=state.DATA_SOURCE).set_value("csv").run()
+    app.sidebar.file_uploader(key=state.CSV_UPLOAD).upload("prices.csv", messy_csv(), "text/csv")
+    app.run()
+    assert "300 trading days" in app.sidebar.caption[-1].value
+    app.sidebar.radio(key=state.DATA_SOURCE).set_value("sample").run()
+    app.sidebar.radio(key=state.DATA_SOURCE).set_value("csv").run()
+    assert not app.exception
+    captions = " ".join(caption.value for caption in app.sidebar.caption)
+    assert "Using prices.csv, uploaded earlier." in captions and "300 trading days" in captions
+    # No link was opened, so nothing talks about one.
+    assert not any("link you opened" in info.value for info in app.sidebar.info)
+
+
+def test_the_candlesticks_toggle_stays_on_after_a_visit_elsewhere():
+    walker = Walker(3)
+    walker.app.toggle(key=f"{DATA.url}.candlestick").set_value(True).run()
+    walker.go(TRAIN)
+    walker.go(DATA)
+    assert walker.app.toggle(key=f"{DATA.url}.candlestick").value is True
+    [chart] = walker.app.get("plotly_chart")
+    assert '"candlestick"' in chart.proto.spec
+
+
+def test_text_from_a_link_is_shown_as_typed_never_as_markdown():
+    app = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
+    app.query_params.update(
+        {"units": "[click here](http://example.com) **urgent**", "data": "csv", "file": "**Big**"}
+    )
+    app.switch_page(TRAIN.path).run()
+    assert not app.exception
+    [warning] = app.warning
+    # The Markdown sent to the browser has every link and bold marker escaped.
+    assert r"\[click here\](http\://example.com) \*\*urgent\*\*" in warning.value
+    [upload_note] = [info.value for info in app.sidebar.info if "link you opened" in info.value]
+    assert r"\*\*Big\*\*" in upload_note

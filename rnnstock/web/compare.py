@@ -22,8 +22,13 @@ from rnnstock.web import runs, state
 from rnnstock.web.pages import COMPARE
 from rnnstock.web.sidebar import LoadedData
 from rnnstock.web.split import split_controls
-from rnnstock.web.text import literal
-from rnnstock.web.train import apply_spec, experiment_spec, network_fields, show_preset
+from rnnstock.web.train import (
+    apply_spec,
+    experiment_spec,
+    network_fields,
+    show_preset,
+    start_button,
+)
 from rnnstock.web.widgets import widget
 
 PAGE = COMPARE.url
@@ -56,24 +61,13 @@ def settings(data: LoadedData) -> list[ExperimentSpec] | None:
     split = split_controls(data, PAGE)
     network_fields(PAGE, "cells")
     widget("repeats", PAGE)
-    specs = problem = None
-    if split is not None:
-        try:
-            cells = state.get("cells", PAGE)
-            base = experiment_spec(data, split, PAGE, (list(cells) or ["LSTM"])[0])
-            specs = comparison_specs(base, cells, state.get("repeats", PAGE))
-        except ValueError as error:
-            problem = str(error)
-    if problem:
-        st.error(literal(problem, 600))
-    clicked = st.button(
-        "Compare",
-        type="primary",
-        icon=":material/play_arrow:",
-        disabled=specs is None,
-        key=f"{PAGE}.start",
-    )
-    return specs if clicked else None
+
+    def build() -> list[ExperimentSpec]:
+        cells = state.get("cells", PAGE)
+        base = experiment_spec(data, split, PAGE, (list(cells) or ["LSTM"])[0])
+        return comparison_specs(base, cells, state.get("repeats", PAGE))
+
+    return start_button(PAGE, "Compare", build, split)
 
 
 def start(specs: list[ExperimentSpec], data: LoadedData) -> None:

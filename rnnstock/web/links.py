@@ -151,19 +151,16 @@ def restore_from_url(page: str) -> None:
     sidebar, settings, problems = from_params(page, st.query_params.to_dict())
     st.session_state.update(sidebar)
     state.put(page, **settings)
-    if problems:
-        st.session_state[state.URL_PROBLEMS] = problems
+    if problems:  # said above the page, whether or not the page can draw (data missing)
+        st.warning(
+            "Some settings in the link could not be used and were skipped: "
+            + literal("; ".join(problems), 600)
+            + "."
+        )
 
 
 def reflect_in_url(page: str) -> None:
     """Put the page's current settings in the address bar, ready to be copied."""
-    problems = st.session_state.pop(state.URL_PROBLEMS, None)
-    if problems:
-        st.warning(
-            "Some settings in the link could not be used and were skipped: "
-            + literal("; ".join(problems))
-            + "."
-        )
     params = to_params(page)
     if params != st.query_params.to_dict():
         st.query_params.from_dict(params)

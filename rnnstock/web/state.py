@@ -44,7 +44,6 @@ from rnnstock.web.browser import COOKIE
 STORE = "settings"  # setting key -> the value its widget shows
 LOADED_DATA = "loaded_data"  # the sidebar's LoadedData for this run
 URL_RESTORED = "url_restored"  # a shared link's settings were read (once per session)
-URL_PROBLEMS = "url_problems"  # what a link carried that could not be used
 LINKED_CSV = "linked_csv"  # the CSV file a shared link names
 UPLOAD = "upload"  # (file name, bytes) of the last CSV uploaded, kept across sources
 TICKER_FAILURE = "ticker_failure"  # (ticker, message) of the last failed download

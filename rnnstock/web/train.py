@@ -9,7 +9,8 @@ The Compare page shares the network fields and the spec building.
 from __future__ import annotations
 
 import math
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -34,6 +35,7 @@ PRESET = f"{PAGE}.preset"
 MODEL_SETTINGS = ("units", "dense", "dropout", "bidirectional")
 TRAINING_SETTINGS = ("optimizer", "learning_rate", "epochs", "batch_size", "seed")
 COUNT = st.column_config.NumberColumn(format="localized")  # 63,626 rather than 63626
+T = TypeVar("T")
 
 
 # -- presets -----------------------------------------------------------------------------
@@ -141,23 +143,30 @@ def settings(data: LoadedData) -> ExperimentSpec | None:
     if early:
         widget("validation_fraction", PAGE, val_col)
         widget("patience", PAGE, patience_col)
-    spec = problem = None
+    return start_button(
+        PAGE, "Train", lambda: experiment_spec(data, split, PAGE, state.get("cell", PAGE)), split
+    )
+
+
+def start_button(page: str, label: str, build: Callable[[], T], split: SplitSpec | None):
+    """What ``build`` makes of the settings shown, once the page's start button is clicked;
+    until the settings are valid, the button is disabled and a message says what to fix
+    (the split's own message is already above it)."""
+    made = None
     if split is not None:
         try:
-            spec = experiment_spec(data, split, PAGE, state.get("cell", PAGE))
+            made = build()
         except ValueError as error:
-            problem = str(error)
-    if problem:
-        st.error(literal(problem, 600))
+            st.error(literal(error, 600))
     clicked = st.button(
-        "Train",
+        label,
         type="primary",
         icon=":material/play_arrow:",
-        disabled=spec is None,
-        key=f"{PAGE}.start",
-        help=None if spec else "Fix the setting the message above names first.",
+        disabled=made is None,
+        key=f"{page}.start",
+        help=None if made is not None else "Fix the setting the message above names first.",
     )
-    return spec if clicked else None
+    return made if clicked else None
 
 
 def start(spec: ExperimentSpec, data: LoadedData) -> Job:
