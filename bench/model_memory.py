@@ -27,12 +27,12 @@ MODELS = [
     ("tiny (TensorFlow's own share)", {"cell": "LSTM", "units": (2,)}, 2, 1),
     ("default LSTM(50)", {"cell": "LSTM", "units": (50,)}, 60, 32),
     ("DataCamp LSTM(125)", {"cell": "LSTM", "units": (125,)}, 60, 32),
-    ("2 x LSTM(256), window 200, batch 256", {"cell": "LSTM", "units": (256, 256)}, 200, 256),
+    ("2 x LSTM(256), window 200, batch 200", {"cell": "LSTM", "units": (256, 256)}, 200, 200),
     ("2 x GRU(256) bidirectional, window 100, batch 256",
      {"cell": "GRU", "units": (256, 256), "bidirectional": True}, 100, 256),
     ("2 x SimpleRNN(512), window 200, batch 256",
      {"cell": "SimpleRNN", "units": (512, 512)}, 200, 256),
-    ("LSTM(512), window 250, batch 200", {"cell": "LSTM", "units": (512,)}, 250, 200),
+    ("LSTM(512), window 250, batch 160", {"cell": "LSTM", "units": (512,)}, 250, 160),
 ]  # fmt: skip
 
 
