@@ -32,6 +32,7 @@ class OwnerRuns:
 
     runs: list[str] = field(default_factory=list)
     shown: dict[str, list[str]] = field(default_factory=dict)  # page -> job ids
+    data: dict[str, str] = field(default_factory=dict)  # job id -> the data's title
 
 
 @st.cache_resource
@@ -53,9 +54,10 @@ def my_runs() -> OwnerRuns:
 def submit(spec: ExperimentSpec, data: LoadedData, label: str = "") -> Job:
     """Queue a training and add it to this browser's runs."""
     job = job_manager().submit(spec, prices=data.prices, label=label or spec.model.describe())
-    runs = my_runs().runs
-    runs.append(job.id)
-    _release_old_runs(runs)
+    mine = my_runs()
+    mine.runs.append(job.id)
+    mine.data[job.id] = data.title
+    _release_old_runs(mine)
     return job
 
 
@@ -74,30 +76,37 @@ def session_jobs() -> list[Job]:
     return [job for job_id in my_runs().runs if (job := manager.job(job_id))]
 
 
-def _release_old_runs(runs: list[str]) -> None:
+def _release_old_runs(mine: OwnerRuns) -> None:
     """Bound memory: only the newest runs keep their models; very old runs are dropped."""
     manager = job_manager()
-    for job_id in runs[:-KEEP_MODELS]:
+    for job_id in mine.runs[:-KEEP_MODELS]:
         job = manager.job(job_id)
         if job is not None and job.result is not None:
             job.result.release_model()
-    while len(runs) > KEEP_RUNS:
-        manager.forget(runs.pop(0))
+    while len(mine.runs) > KEEP_RUNS:
+        forgotten = mine.runs.pop(0)
+        mine.data.pop(forgotten, None)
+        manager.forget(forgotten)
 
 
 # -- progress --------------------------------------------------------------------------
 
 
-def status_line(job: Job, manager: JobManager) -> str:
-    """What a job is doing, in one line (the progress bars and the runs table)."""
+def status_line(job: Job, manager: JobManager, *, short: bool = False) -> str:
+    """What a job is doing, in one line: in full under a progress bar, ``short`` in the
+    runs table (the queue place and epoch, without the explanations)."""
     if job.status == QUEUED:
         place = manager.queue_position(job) or 1
         if manager.running() + place > manager.workers:
+            if short:
+                return f"waiting (place {place})"
             return f"waiting: place {place} in the queue ({manager.workers} train at once here)"
+        if short:
+            return "starting"
         return "starting a trainer (TensorFlow takes a few seconds the first time)"
     if job.status == RUNNING:
         text = f"epoch {len(job.progress)} of {job.epochs}"
-        if job.latest is not None:
+        if job.latest is not None and not short:
             text += f" · loss {job.latest.loss:.2e} · {job.elapsed:.0f} s"
             if job.eta is not None:
                 text += f" · about {job.eta:.0f} s left"
@@ -161,13 +170,13 @@ def _live_runs_table() -> None:
     _draw_runs_table()
 
 
-def run_row(job: Job, manager: JobManager) -> dict:
-    row = {"status": status_line(job, manager), "model": job.label}
+def run_row(job: Job, manager: JobManager, data: str = "") -> dict:
+    row = {"status": status_line(job, manager, short=True), "model": job.label}
     result = job.result
     if result is not None:
         row.update(
             {
-                "data": result.data_source or result.spec.data.name,
+                "data": data or result.data_source,
                 "window": result.spec.split.window,
                 "epochs": result.history.epochs_run,
                 "RMSE": result.scores.model.rmse,
@@ -179,21 +188,25 @@ def run_row(job: Job, manager: JobManager) -> dict:
 
 
 def _draw_runs_table() -> None:
-    manager = job_manager()
-    rows = [run_row(job, manager) for job in session_jobs()]
+    manager, titles = job_manager(), my_runs().data
+    rows = [run_row(job, manager, titles.get(job.id, "")) for job in session_jobs()]
     if not rows:
         return
     st.subheader("Your runs")
-    money = st.column_config.NumberColumn(format="%.2f")
+    text, number = st.column_config.TextColumn, st.column_config.NumberColumn
+    # Widths that fit a 1280-pixel screen beside the sidebar, with no sideways scroll.
     st.dataframe(
         pd.DataFrame(rows[::-1]),
         hide_index=True,
         width="stretch",
         column_config={
-            "status": st.column_config.TextColumn(width="medium"),
-            "model": st.column_config.TextColumn(width="medium"),
-            "skill": st.column_config.NumberColumn(format="percent"),
-            "RMSE": money,
-            "persistence RMSE": money,
+            "status": text(width=120),
+            "model": text(width=150),
+            "data": text(width=150),
+            "window": number(width=60),
+            "epochs": number(width=60),
+            "RMSE": number(format="%.2f", width=70),
+            "persistence RMSE": number(format="%.2f", width=125),
+            "skill": number(format="percent", width=60),
         },
     )
