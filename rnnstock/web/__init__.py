@@ -11,4 +11,5 @@ The pipeline (the rest of ``rnnstock``) never imports Streamlit; the pages in
 - ``split``: target, window and split widgets shared by Data, Train and Compare
 - ``runs``: trainings in the background, one progress panel for 1..n jobs, the runs table
 - ``train``, ``compare``, ``forecast``, ``learn``, ``data``: each page's pieces
+- ``content/``: the Learn page's prose as Markdown blocks, filled in by ``learn``
 """

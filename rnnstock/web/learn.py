@@ -1,5 +1,9 @@
 """The Learn page's pieces: its own model settings (following the Train page's) and the
-five sections, each computed for those settings by ``rnnstock.learn``."""
+five sections, each computed for those settings by ``rnnstock.learn``.
+
+What the page says (headings, paragraphs, captions, messages and the links' labels) is in
+``content/learn.md``, one block each, filled in here by ``text``; this module is the layout.
+Controls keep their labels with them."""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from rnnstock import learn
 from rnnstock.charts import gradient_figure, scaling_figure
 from rnnstock.settings import CELLS, check, default
 from rnnstock.specs import ModelSpec
-from rnnstock.web import state
+from rnnstock.web import content, state
 from rnnstock.web.pages import COMPARE, DATA, FORECAST, LEARN, TRAIN, PageInfo, link
 from rnnstock.web.sidebar import LoadedData
 from rnnstock.web.split import split_from_state
@@ -20,6 +24,11 @@ from rnnstock.windows import split_series
 PAGE = LEARN.url
 FOLLOWED = ("cell", "units", "dense", "bidirectional", "window")
 COUNT = st.column_config.NumberColumn(format="localized")  # 63,626 rather than 63626
+
+
+def text(block: str, **values: object) -> str:
+    """A block of ``content/learn.md`` with its ``${name}`` placeholders filled in."""
+    return content.text("learn", block, **values)
 
 
 def try_it(page: PageInfo, label: str, icon: str | None = None) -> None:
@@ -51,10 +60,7 @@ def settings() -> tuple[ModelSpec, int]:
         for name, column in zip(FOLLOWED, [*columns[:3], columns[4], columns[3]], strict=True):
             widget(name, PAGE, column, label="Window (days)" if name == "window" else None)
         note_col, reset_col = st.columns([3, 2], vertical_alignment="center")
-        note_col.caption(
-            "Taken from the Train page's settings. Change them here to see the numbers move;"
-            " this does not change what the Train page trains."
-        )
+        note_col.caption(text("settings-note"))
         reset_col.button(
             "Use the Train page's settings",
             on_click=follow_train_page,
@@ -75,8 +81,12 @@ def settings() -> tuple[ModelSpec, int]:
     except ValueError as error:
         fallback = ModelSpec()
         st.error(
-            f"{literal(error, 300)} The numbers below are for {fallback.describe()}, window"
-            f" {default('window')}, until that is fixed."
+            text(
+                "settings-error",
+                error=literal(error, 300),
+                model=fallback.describe(),
+                window=default("window"),
+            )
         )
         return fallback, default("window")
     return spec, window
@@ -85,137 +95,73 @@ def settings() -> tuple[ModelSpec, int]:
 def sections(spec: ModelSpec, window: int, data: LoadedData | None) -> None:
     layers = learn.layer_rows(spec, window)
     # -- 1. shapes ----------------------------------------------------------------------------
-    st.header("1 · Four shapes of recurrent network")
-    st.markdown(
-        "A recurrent layer reads a sequence one step at a time and carries a state from each step"
-        " to the next, reusing the same weights at every step. What goes in and what comes out"
-        " gives four shapes:"
-    )
+    st.header(text("shapes-title"))
+    st.markdown(text("shapes-intro"))
     grid = [column for _ in range(2) for column in st.columns(2)]  # two rows of two
     for column, shape in zip(grid, learn.SHAPES, strict=True):
         with column.container(border=True, height="stretch"):
-            badge = " :red-badge[this app]" if shape.name == learn.APP_SHAPE else ""
-            st.markdown(f"**{shape.name}**{badge}")
+            this_app = shape.name == learn.APP_SHAPE
+            st.markdown(text("shape-name-this-app" if this_app else "shape-name", name=shape.name))
             st.code(shape.diagram, language=None)
-            st.markdown(f"{shape.example}\n\n*Keras:* {shape.keras}\n\n*Here:* {shape.here}")
+            st.markdown(text("shape", example=shape.example, keras=shape.keras, here=shape.here))
 
-    st.subheader(f"Your model's tensors, window {window}")
-    st.markdown(
-        f"Each prediction reads **{window} days** of one price. A batch of windows enters as a"
-        f" tensor of shape `{learn.input_shape(window)}`: `None` is the batch (any number of"
-        f" windows), {window} steps, 1 number per step. The last recurrent layer returns only its"
-        " final step (many-to-one); any layer before it returns every step so the next can read"
-        " the sequence."
-    )
+    st.subheader(text("tensors-title", window=window))
+    st.markdown(text("tensors", window=window, input_shape=learn.input_shape(window)))
     st.dataframe(
         [{key: row[key] for key in ("layer", "returns", "output shape")} for row in layers],
         hide_index=True,
     )
-    try_it(
-        DATA,
-        "See the windows cut from the price history on the Data page",
-        ":material/show_chart:",
-    )
-    try_it(
-        FORECAST,
-        "Chain many-to-one predictions into a forecast on the Forecast page",
-        ":material/trending_up:",
-    )
+    try_it(DATA, text("try-data-windows"), ":material/show_chart:")
+    try_it(FORECAST, text("try-forecast"), ":material/trending_up:")
 
     # -- 2. cells -------------------------------------------------------------------------------
-    st.header("2 · Three cells")
-    st.markdown(
-        "All three read the same inputs, the price on day *t* and their own output from day"
-        " *t − 1*; they differ in what they do with them. The equations are the ones Keras"
-        " computes (tanh is the layer's activation setting; σ, the gates' sigmoid, stays)."
-    )
-    labels = [f"{cell} (your model)" if cell == spec.cell else cell for cell in CELLS]
+    st.header(text("cells-title"))
+    st.markdown(text("cells-intro"))
+    labels = [text("cell-tab-yours", cell=cell) if cell == spec.cell else cell for cell in CELLS]
     first_units = spec.units[0]
     for tab, cell in zip(st.tabs(labels), CELLS, strict=True):
         info = learn.CELL_INFO[cell]
         with tab:
-            st.markdown(f"{info.sentence}\n\nIt carries **{info.state}** from day to day.")
+            st.markdown(text("cell-idea", sentence=info.sentence, state=info.state))
             st.latex(info.equations)
             st.caption(learn.COMMON_NOTATION)
             one_layer = learn.layer_rows(ModelSpec(cell=cell, units=(first_units,)), window)[0]
-            st.markdown(
-                f"Weights of one layer with *m* inputs per step and *n* units: {info.formula_note}"
-            )
+            st.markdown(text("cell-weights", note=info.formula_note))
             worked = str(one_layer["formula"]).replace("×", r"\times")
             count = f"{one_layer['parameters']:,}".replace(",", "{,}")
             st.latex(f"{info.formula} = {worked} = {count}")
-            st.caption(f"m = 1 (one price per day), n = {first_units} (your first layer's units).")
-    try_it(
-        COMPARE,
-        "Train LSTM and GRU on the same windows on the Compare page",
-        ":material/compare_arrows:",
-    )
-    try_it(TRAIN, "Train one cell on the Train page", ":material/model_training:")
+            st.caption(text("cell-sizes", units=first_units))
+    try_it(COMPARE, text("try-compare-cells"), ":material/compare_arrows:")
+    try_it(TRAIN, text("try-train-cell"), ":material/model_training:")
 
     # -- 3. gradients ---------------------------------------------------------------------------
-    st.header("3 · Why gradients vanish or explode")
-    st.markdown(
-        "Training moves each weight by how much the error would change with it. The error of a"
-        " prediction reaches an early day of the window only by flowing back through every later"
-        " step, and each step multiplies it by the same recurrent weight *w* (and by tanh′, which"
-        " is at most 1). After *k* steps back at most $|w|^k$ of it is left:"
-    )
+    st.header(text("gradients-title"))
+    st.markdown(text("gradients-intro"))
     first_day = window - 1  # steps from the last day of the window back to its first
     factors = learn.gradient_factors(first_day)
     st.plotly_chart(gradient_figure(factors, window))
-    st.markdown(
-        f"What reaches the **first day of your {window}-day window** ({first_day} steps back):\n\n"
-        + learn.factors_table(factors, first_day)
-    )
+    table = learn.factors_table(factors, first_day)
+    st.markdown(text("gradients-first-day", window=window, steps=first_day, table=table))
     fade = learn.steps_to_fade(0.9)
     explode = factors["w = 1.1"].iloc[first_day]
+    if window - 1 > fade:
+        note = text("gradients-long-window", window=window, unheard=window - 1 - int(fade))
+    else:
+        note = text("gradients-short-window", window=window)
     st.markdown(
-        f"- **Vanishing**: with w = 0.9 less than 1 % of the gradient gets further back than"
-        f" {fade:.0f} days. "
-        + (
-            f"In your {window}-day window the first {window - 1 - int(fade)} days barely teach"
-            " a SimpleRNN anything."
-            if window - 1 > fade
-            else f"Your {window}-day window is short enough that even its first day is still heard."
-        )
-        + f"\n- **Exploding**: with w = 1.1 the same gradient is multiplied by {explode:,.0f};"
-        " one step can throw the weights far off. Clipping the gradient (Keras' `clipnorm`)"
-        " is the usual guard."
-        "\n- **The LSTM's answer**: its memory follows"
-        r" $c_t = f_t \odot c_{t-1} + i_t \odot \tilde c_t$, so one step back multiplies by the"
-        r" forget gate $f_t$: no weight matrix, no squashing, and a value the network learns to"
-        " keep near 1 for what it must remember (Keras starts the forget gate's bias at 1)."
-        " **The GRU's answer** is the same idea with its update gate:"
-        r" $h_t = z_t \odot h_{t-1} + (1 - z_t) \odot \tilde h_t$"
+        text("gradients-lessons", fade=f"{fade:.0f}", window_note=note, explode=f"{explode:,.0f}")
     )
-    try_it(
-        COMPARE,
-        "Put SimpleRNN beside LSTM with a long window on the Compare page",
-        ":material/compare_arrows:",
-    )
-    try_it(
-        TRAIN,
-        "Try a SimpleRNN with a 120-day window on the Train page",
-        ":material/model_training:",
-    )
+    try_it(COMPARE, text("try-compare-gradients"), ":material/compare_arrows:")
+    try_it(TRAIN, text("try-train-gradients"), ":material/model_training:")
 
     # -- 4. parameter counts ----------------------------------------------------------------------
-    st.header("4 · How many weights?")
-    st.markdown(
-        "Every gate is a small dense layer over the day's input (*m* numbers) and yesterday's"
-        " output (*n* numbers): an input kernel *m × n*, a recurrent kernel *n × n* and a bias *n*."
-        " A cell has as many such blocks as it has gates and candidates. Note that the window"
-        " length does not appear: the same weights are reused at every step."
-    )
+    st.header(text("weights-title"))
+    st.markdown(text("weights-intro"))
     for column, cell in zip(st.columns(3), CELLS, strict=True):
-        column.markdown(f"**{cell}**")
+        column.markdown(text("weights-cell-name", cell=cell))
         column.latex(learn.CELL_INFO[cell].formula)
-    st.subheader(f"Your model: {spec.describe()}")
-    st.markdown(
-        "The first recurrent layer reads *m* = 1 price per day; a stacked layer reads the"
-        " previous layer's units (twice as many when bidirectional: one set per direction);"
-        " a Dense layer has inputs × outputs weights plus one bias per output."
-    )
+    st.subheader(text("weights-model-title", model=spec.describe()))
+    st.markdown(text("weights-layers"))
     st.dataframe(
         [
             {
@@ -228,8 +174,8 @@ def sections(spec: ModelSpec, window: int, data: LoadedData | None) -> None:
         column_config={"parameters": COUNT},
     )
     total = sum(int(row["parameters"]) for row in layers)
-    st.markdown(f"**Total: {total:,} parameters** by formula.")
-    st.markdown("The same sizes with each cell:")
+    st.markdown(text("weights-total", total=f"{total:,}"))
+    st.markdown(text("weights-each-cell"))
     st.dataframe(
         learn.cell_comparison(spec),
         column_config={
@@ -256,58 +202,38 @@ def sections(spec: ModelSpec, window: int, data: LoadedData | None) -> None:
         check = saved[1]
         if check.all_match:
             st.success(
-                f"Keras agrees: {total:,} parameters for {spec.describe()}, and the formula"
-                " matches Keras for every cell type at these sizes.",
+                text("keras-agrees", total=f"{total:,}", model=spec.describe()),
                 icon=":material/check:",
             )
         else:
-            st.error("The formula and Keras disagree somewhere: see the ✗ rows.")
+            st.error(text("keras-disagrees"))
         tick = {True: "✓", False: "✗"}
-        st.markdown("**Layer by layer**: Keras' summary beside the formula")
+        st.markdown(text("keras-layers"))
         st.dataframe(
             check.layers.assign(match=check.layers["match"].map(tick)),
             hide_index=True,
             column_config={"formula": COUNT, "Keras": COUNT},
         )
-        st.markdown("**Each cell type at these sizes**")
+        st.markdown(text("keras-cells"))
         st.dataframe(
             check.cells.assign(match=check.cells["match"].map(tick)),
             column_config={"formula": COUNT, "Keras": COUNT},
         )
-    try_it(
-        TRAIN,
-        "Train this model on the Train page: its results list the same count",
-        ":material/model_training:",
-    )
+    try_it(TRAIN, text("try-train-count"), ":material/model_training:")
 
     # -- 5. the scaler's ceiling ---------------------------------------------------------------
-    st.header("5 · A pitfall: the scaler's ceiling")
-    st.markdown(
-        "Prices are scaled to 0…1 before training, with the training days' lowest price as 0 and"
-        " highest as 1; the scaler is fit on the training days only, because fitting it on all days"
-        " would leak the future (one of the tutorials does). The price of that honesty: the"
-        " network was only ever asked for targets between 0 and 1, and with tanh (the default)"
-        " every unit's output lies between −1 and 1, so the final Dense layer has a hard ceiling"
-        " set by its weights. Test prices well above the training maximum are out of its reach:"
-        ' predictions fall short of a market that keeps rising. "Tomorrow = today" has no ceiling,'
-        " which is one reason it is so hard to beat."
-    )
+    st.header(text("scaler-title"))
+    st.markdown(text("scaler-intro"))
     if data is None or data.prices is None:
-        st.info("Choose data in the sidebar to see where its test prices fall on this scale.")
+        st.info(text("scaler-no-data"))
     else:
         try:
             split = split_series(data.prices, split_from_state(data, TRAIN.url))
         except ValueError as error:
-            st.info(f"The current split cannot be drawn: {error}")
+            st.info(text("scaler-bad-split", error=error))
         else:
             scaling = learn.scaling_check(split)
             st.markdown(scaling.sentence(data.title))
             st.plotly_chart(scaling_figure(split, data.title))
-    try_it(
-        DATA, "Move the split on the Data page and watch the share change", ":material/show_chart:"
-    )
-    try_it(
-        TRAIN,
-        'Train, then show "tomorrow = today" beside the predictions',
-        ":material/model_training:",
-    )
+    try_it(DATA, text("try-data-split"), ":material/show_chart:")
+    try_it(TRAIN, text("try-train-persistence"), ":material/model_training:")
