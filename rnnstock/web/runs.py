@@ -115,13 +115,25 @@ def status_line(job: Job, manager: JobManager, *, short: bool = False) -> str:
     return f"{word} after {job.elapsed:.0f} s"
 
 
-@st.fragment(run_every=1.0)
 def progress_panel(page: str) -> None:
-    """Live progress of a page's jobs (one or several), redrawn every second; reruns the
-    page once all are done, so their results are drawn."""
+    """The progress of a page's jobs (one or several): redrawn every second while one is
+    unfinished, drawn once when all are done (no polling, no extra rerun of the page)."""
     jobs = shown_jobs(page)
-    if not jobs:
-        return
+    if any(not job.done for job in jobs):
+        _live_progress(page)
+    elif jobs:
+        _draw_progress(page, jobs)
+
+
+@st.fragment(run_every=1.0)
+def _live_progress(page: str) -> None:
+    jobs = shown_jobs(page)
+    if jobs and all(job.done for job in jobs):
+        st.rerun(scope="app")  # finished since the page was drawn: the page draws the results
+    _draw_progress(page, jobs)
+
+
+def _draw_progress(page: str, jobs: list[Job]) -> None:
     manager = job_manager()
     for job in jobs:
         label = f"{job.label}: " if len(jobs) > 1 else ""
@@ -135,11 +147,6 @@ def progress_panel(page: str) -> None:
                 manager.cancel(job.id)
         return
     outcomes(jobs)
-    batch = tuple(job.id for job in jobs)
-    shown = st.session_state.setdefault(state.SHOWN_RESULTS, {})
-    if shown.get(page) != batch:
-        shown[page] = batch
-        st.rerun(scope="app")  # draw the results outside this fragment
 
 
 def outcomes(jobs: list[Job]) -> None:

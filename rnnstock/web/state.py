@@ -48,7 +48,6 @@ LINKED_CSV = "linked_csv"  # the CSV file a shared link names
 UPLOAD = "upload"  # (file name, bytes) of the last CSV uploaded, kept across sources
 TICKER_FAILURE = "ticker_failure"  # (ticker, message) of the last failed download
 OWNER = "owner"  # this session's owner id when the browser sends no cookie
-SHOWN_RESULTS = "shown_results"  # job ids whose results were drawn (reruns the page once)
 KERAS_CHECK = "learn_keras_check"  # the Learn page's last comparison with Keras
 LEARN_FOLLOWS = "learn.follows"  # in the store: the Train settings Learn last copied
 FORECAST_RUN = "forecast.run"  # the run the Forecast page forecasts with
