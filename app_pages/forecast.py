@@ -13,4 +13,6 @@ if result is None:
     runs.runs_table()
     st.stop()
 
-forecast.forecast(result, forecast.forecast_days())
+days = forecast.forecast_days()
+if days is not None:
+    forecast.forecast(result, days)

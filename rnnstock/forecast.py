@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from rnnstock.baselines import PERSISTENCE, carried_forward
+from rnnstock.settings import check
 
 if TYPE_CHECKING:
     import keras
@@ -50,6 +51,7 @@ def forecast_future(model: keras.Model, windows: Windows, steps: int) -> pd.Data
     Columns: ``forecast`` (the model, recursive) and ``persistence`` (the
     last real price repeated: "tomorrow = today" carried forward).
     """
+    check("forecast_days", steps)  # a bound, so one request cannot keep the server busy
     series = windows.split.series.dropna()
     if len(series) < windows.window:
         raise ValueError(
@@ -65,6 +67,7 @@ def forecast_future(model: keras.Model, windows: Windows, steps: int) -> pd.Data
 
 def backtest_starts(windows: Windows, steps: int, count: int) -> np.ndarray:
     """Up to ``count`` evenly spaced test-period positions with ``steps`` real days after them."""
+    check("forecast_days", steps)
     split = windows.split
     last = split.test_stop - steps  # the last start whose whole path has real prices
     if last < split.train_stop:

@@ -414,9 +414,11 @@ def test_cancel_stops_a_run():
     app.run()
     [progress] = app.get("progress")
     assert progress.proto.text.startswith("epoch ") and " of 500" in progress.proto.text
+    assert train_button(app).disabled  # a second click while it trains starts nothing
     app.button(key="train.cancel").click().run()
     app = wait_for_job(app)
     epochs = len(job.progress)
     assert job.status == "cancelled" and epochs < 500
     expected = f"Training was cancelled after {epochs} epoch{'s' if epochs != 1 else ''}."
     assert expected in said(app.warning), said(app.warning)
+    assert not train_button(app).disabled

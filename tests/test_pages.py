@@ -107,6 +107,12 @@ def test_the_forecast_page_forecasts_n_days_and_backtests():
     assert csv is not None
     text = " ".join(m.value for m in app.markdown)
     assert "After 1 day its RMSE is" in text
+    # A forecast longer than the declared bound is a message, not minutes of work.
+    app.number_input(key="forecast.forecast_days").set_value(100_000).run()
+    assert any(
+        "The forecast length must be from 1 to 60, not 100,000" in e for e in said(app.error)
+    )
+    assert not any("business days past" in c.proto.spec for c in app.get("plotly_chart"))
 
 
 def test_the_forecast_page_without_a_model_offers_to_train_one():

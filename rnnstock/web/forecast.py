@@ -9,6 +9,7 @@ from rnnstock.charts import backtest_figure, forecast_figure, horizon_figure
 from rnnstock.experiment import ExperimentResult
 from rnnstock.forecast import backtest, error_by_horizon, forecast_future
 from rnnstock.jobs import DONE, Job
+from rnnstock.settings import check
 from rnnstock.specs import ExperimentSpec, ModelSpec, TrainSpec
 from rnnstock.web import runs, state
 from rnnstock.web.pages import FORECAST, TRAIN, link
@@ -83,8 +84,14 @@ def quick_training(data: LoadedData) -> None:
         runs.show(PAGE, [runs.submit(spec, data)])
 
 
-def forecast_days() -> int:
-    return widget("forecast_days", PAGE, st, radio=False)
+def forecast_days() -> int | None:
+    """How many days to forecast, or None (and a message with the range) if out of bounds."""
+    days = widget("forecast_days", PAGE)
+    try:
+        return check("forecast_days", days)
+    except ValueError as error:
+        st.error(literal(error))
+        return None
 
 
 def forecast(result: ExperimentResult, steps: int) -> None:

@@ -5,9 +5,13 @@ from __future__ import annotations
 import re
 
 # Markdown that would turn outside text into something else: emphasis and code, links
-# and images ([…](…), bare http:// and www. addresses), HTML, headings, tables, LaTeX,
-# and Streamlit's :emoji:, :material/icon: and :red[colour] directives.
-_MARKDOWN = re.compile(r"[\\`*_\[\]#|~<>$!]|:(?=[A-Za-z/])|(?<=www)\.")
+# and images ([…](…)), HTML, headings, tables and LaTeX: each escaped with a backslash.
+_MARKDOWN = re.compile(r"[\\`*_\[\]#|~<>$!]")
+# What Streamlit turns into links, emoji, icons or colours even when escaped: bare
+# addresses (http://…, www.…, name@host) and :name: directives. An invisible word
+# joiner (U+2060) inside each keeps the text as it reads.
+_LINKIFIED = re.compile(r"://|(?<=www)\.|@|:(?=[A-Za-z])")
+JOINER = "\u2060"
 MAX_SHOWN = 200  # characters of outside text a message quotes
 
 
@@ -17,4 +21,10 @@ def literal(text: object, limit: int = MAX_SHOWN) -> str:
     shown = str(text)
     if len(shown) > limit:
         shown = shown[: limit - 1] + "…"
-    return _MARKDOWN.sub(lambda match: "\\" + match.group(), shown)
+    escaped = _MARKDOWN.sub(lambda match: "\\" + match.group(), shown)
+    return _LINKIFIED.sub(_join, escaped)
+
+
+def _join(match: re.Match) -> str:
+    found = match.group()
+    return JOINER + found if found == "." else found[0] + JOINER + found[1:]

@@ -108,8 +108,9 @@ def network_fields(page: str, architecture: str) -> None:
     """
     st.markdown("**Model**")
     # One row, so that on a 1080-pixel projector the progress bar shows under the
-    # settings without scrolling.
-    columns = st.columns([2.6, 2, 1.6, 1.8, 1.7], vertical_alignment="bottom")
+    # settings without scrolling; three architectures' chips need the wider first column.
+    first = 3.6 if architecture == "cells" else 2.6
+    columns = st.columns([first, 2, 1.6, 1.8, 1.7], vertical_alignment="bottom")
     for name, column in zip((architecture, *MODEL_SETTINGS), columns, strict=True):
         widget(name, page, column)
     st.markdown("**Training**")
@@ -151,22 +152,28 @@ def settings(data: LoadedData) -> ExperimentSpec | None:
 def start_button(page: str, label: str, build: Callable[[], T], split: SplitSpec | None):
     """What ``build`` makes of the settings shown, once the page's start button is clicked;
     until the settings are valid, the button is disabled and a message says what to fix
-    (the split's own message is already above it)."""
+    (the split's own message is already above it). While the page's last start is still
+    training, the button waits too: a double click would train twice."""
     made = None
     if split is not None:
         try:
             made = build()
         except ValueError as error:
             st.error(literal(error, 600))
+    busy = any(not job.done for job in runs.shown_jobs(page))
+    if busy:
+        why = "Training: wait for it to finish, or cancel it below."
+    else:
+        why = None if made is not None else "Fix the setting the message above names first."
     clicked = st.button(
         label,
         type="primary",
         icon=":material/play_arrow:",
-        disabled=made is None,
+        disabled=made is None or busy,
         key=f"{page}.start",
-        help=None if made is not None else "Fix the setting the message above names first.",
+        help=why,
     )
-    return made if clicked else None
+    return made if clicked and not busy else None
 
 
 def start(spec: ExperimentSpec, data: LoadedData) -> Job:

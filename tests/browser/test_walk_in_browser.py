@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 import re
-from urllib.parse import urlparse
+from urllib.parse import quote, urlparse
 
 from playwright.sync_api import expect
 
@@ -256,3 +256,20 @@ def test_a_reload_during_a_training_finds_it_again(app: AppPage, browser, server
     # The reloaded page can still cancel it.
     app.page.get_by_role("button", name="Cancel").click()
     expect(app.main()).to_contain_text("Training was cancelled", timeout=60_000)
+
+
+def test_text_from_a_link_or_a_file_name_is_never_a_link(app: AppPage):
+    """A shared link whose text is Markdown, or a bare address, shows as typed."""
+    hostile = "[click here](http://example.com) **urgent** www.example.com me@example.com"
+    link = "units=" + quote(hostile) + "&data=csv&file=" + quote(":red[x] https://example.org")
+    app.open("/train?" + link)
+    expect(app.sidebar()).to_contain_text("https:")  # the file name the link asks for
+    warning = app.main().get_by_test_id("stAlert").filter(has_text="could not be used")
+    expect(warning).to_contain_text("[click here](http")
+    expect(warning).to_contain_text("**urgent**")
+    for place in (app.main(), app.sidebar()):
+        expect(place.get_by_test_id("stAlert").locator("a")).to_have_count(0)
+    expect(app.main().get_by_test_id("stAlert").locator("strong")).to_have_count(0)
+    # The sidebar names the file in bold, as typed: no colour, no link inside.
+    [name] = app.sidebar().get_by_test_id("stAlert").locator("strong").all_inner_texts()
+    assert name.replace("\u2060", "") == ":red[x] https://example.org"
