@@ -17,13 +17,11 @@ import numpy as np
 import pandas as pd
 
 from rnnstock.baselines import PERSISTENCE_LABEL, PERSISTENCE_SHORT
-from rnnstock.settings import SETTINGS
-from rnnstock.specs import CELLS, ExperimentSpec
+from rnnstock.settings import check
+from rnnstock.specs import ExperimentSpec
 
 if TYPE_CHECKING:
     from rnnstock.experiment import ExperimentResult
-
-MAX_REPEATS = int(SETTINGS["repeats"].high)
 
 
 def comparison_specs(
@@ -34,14 +32,8 @@ def comparison_specs(
     Seeds run ``base.train.seed``, ``+1``, … so repeat *k* of every model
     starts from the same seed and sees the same windows.
     """
-    cells = list(dict.fromkeys(cells))  # keep order, drop repeats
-    unknown = [cell for cell in cells if cell not in CELLS]
-    if unknown:
-        raise ValueError(f"Unknown architecture {unknown[0]!r}; choose from {', '.join(CELLS)}.")
-    if len(cells) < 2:
-        raise ValueError("Pick at least two architectures to compare.")
-    if not 1 <= repeats <= MAX_REPEATS:
-        raise ValueError(f"Repeat each model 1 to {MAX_REPEATS} times, not {repeats}.")
+    cells = check("cells", cells)  # known cells, each once, at least two
+    repeats = check("repeats", repeats)
     return [
         base.replace(
             model=base.model.replace(cell=cell),

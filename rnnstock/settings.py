@@ -405,7 +405,7 @@ SETTINGS: dict[str, Setting] = _declare(
         optional=True,
         suggested=KERAS_LEARNING_RATES["adam"],
         param="lr",
-        help="Empty means the optimizer's Keras default.",
+        help="Keras' default for the optimizer until you change it.",
     ),
     Setting(
         "epochs",
@@ -500,6 +500,10 @@ SETTINGS: dict[str, Setting] = _declare(
         step=1,
     ),
 )
+
+
+# A setting whose proposed value depends on another: (that setting, value -> proposal).
+SUGGESTED_BY = {"learning_rate": ("optimizer", KERAS_LEARNING_RATES)}
 
 
 def setting(name: str) -> Setting:

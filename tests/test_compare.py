@@ -36,9 +36,9 @@ def test_repeats_use_the_same_seeds_for_every_model():
 @pytest.mark.parametrize(
     ("cells", "repeats", "message"),
     [
-        (["LSTM"], 1, "at least two"),
+        (["LSTM"], 1, "pick at least 2"),
         (["LSTM", "GRU"], 9, "1 to 5"),
-        (["LSTM", "Transformer"], 1, "Unknown architecture"),
+        (["LSTM", "Transformer"], 1, "is not one of: SimpleRNN, LSTM, GRU"),
     ],
 )
 def test_a_comparison_that_cannot_be_run_says_why(cells, repeats, message):

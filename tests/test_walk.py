@@ -24,10 +24,18 @@ from rnnstock.web.pages import COMPARE, DATA, FORECAST, LEARN, PAGES, TRAIN
 from tests.conftest import REPO
 
 SPLIT_TAB, PRICE_TAB = "Train / test split", "Price history"
+# Written out here, not taken from the app: one value of these for Data, Train and
+# Compare; every other setting belongs to its page (Learn keeps copies of its own).
+SHARED = {"target", "window", "split_mode", "train_fraction", "train_start", "train_end"}
+KERAS_RATES = {"adam": 0.001, "rmsprop": 0.001, "sgd": 0.01}  # Keras' own defaults
 WIDGETS = ("number_input", "slider", "selectbox", "text_input", "checkbox", "multiselect")
 WIDGETS += ("radio", "date_input")
 MSFT_TARGETS = ("Open", "High", "Low", "Close")  # the default sample has no Adj Close
 WALK_STEPS = 200
+
+
+def store_key(name: str, page: str) -> str:
+    return name if name in SHARED and page != LEARN.url else f"{page}.{name}"
 
 
 def open_app() -> AppTest:
@@ -69,9 +77,11 @@ class Walker:
     # -- what a person expects ------------------------------------------------------------
 
     def expected(self, name: str, page: str) -> object:
-        key = state.store_key(name, page)
+        key = store_key(name, page)
         if key in self.set:
             return self.set[key]
+        if name == "learning_rate":  # follows the optimizer until someone sets it
+            return KERAS_RATES[self.expected("optimizer", page)]
         return state.as_shown(SETTINGS[name], None)
 
     def follow_on_learn(self) -> None:
@@ -80,14 +90,14 @@ class Walker:
         if followed != self.learn_follows:
             self.learn_follows = followed
             for name, value in followed.items():
-                self.set[state.store_key(name, LEARN.url)] = value
+                self.set[store_key(name, LEARN.url)] = value
 
     def check(self) -> None:
         app = self.app
         assert not app.exception, (self.log[-3:], app.exception)
         shown = shown_settings(app, self.page)
         for name, value in shown.items():
-            if name in ("train_start", "train_end") and state.store_key(name, self.page) not in (
+            if name in ("train_start", "train_end") and store_key(name, self.page) not in (
                 self.set
             ):
                 continue  # the data's own dates until someone picks them
@@ -117,7 +127,7 @@ class Walker:
         key = state.widget_key(name, self.page)
         self.log.append(f"set {key}={value!r}")
         widget(self.app, key).set_value(value).run()
-        self.set[state.store_key(name, self.page)] = state.as_shown(SETTINGS[name], value)
+        self.set[store_key(name, self.page)] = state.as_shown(SETTINGS[name], value)
 
     def random_value(self, name: str):
         r, setting = self.random, SETTINGS[name]
@@ -166,8 +176,8 @@ class Walker:
         self.log.append("datacamp button")
         next(b for b in self.app.button if "DataCamp" in b.label).click().run()
         self.expect_spec(get_preset("datacamp-lstm").spec, COMPARE.url)
-        self.set[state.store_key("cells", COMPARE.url)] = ["LSTM", "GRU"]
-        self.set[state.store_key("repeats", COMPARE.url)] = 1
+        self.set[store_key("cells", COMPARE.url)] = ["LSTM", "GRU"]
+        self.set[store_key("repeats", COMPARE.url)] = 1
 
     def expect_spec(self, spec, page: str) -> None:
         split, model, train = spec.split, spec.model, spec.train
@@ -192,14 +202,14 @@ class Walker:
             if split.train_start:
                 values["train_start"] = split.train_start
             else:
-                self.set.pop(state.store_key("train_start", page), None)
+                self.set.pop(store_key("train_start", page), None)
         if page == TRAIN.url:
             values.update(cell=model.cell, early_stopping=bool(train.patience))
             if train.patience:
                 values.update(validation_fraction=train.validation_fraction)
                 values.update(patience=train.patience)
         for name, value in values.items():
-            self.set[state.store_key(name, page)] = state.as_shown(SETTINGS[name], value)
+            self.set[store_key(name, page)] = state.as_shown(SETTINGS[name], value)
 
     def train_tiny(self) -> None:
         """A tiny model on a short split: the run must use exactly what is shown."""

@@ -27,7 +27,6 @@ from rnnstock.web.train import (
     experiment_spec,
     network_fields,
     show_preset,
-    start_button,
 )
 from rnnstock.web.widgets import widget
 
@@ -60,14 +59,14 @@ def settings(data: LoadedData) -> list[ExperimentSpec] | None:
     st.markdown("**Data: split and window** (the same for every model)")
     split = split_controls(data, PAGE)
     network_fields(PAGE, "cells")
-    widget("repeats", PAGE)
+    widget("repeats", PAGE, st.columns([2, 3])[0])
 
     def build() -> list[ExperimentSpec]:
         cells = state.get("cells", PAGE)
         base = experiment_spec(data, split, PAGE, (list(cells) or ["LSTM"])[0])
         return comparison_specs(base, cells, state.get("repeats", PAGE))
 
-    return start_button(PAGE, "Compare", build, split)
+    return runs.start_button(PAGE, "Compare", build, split)
 
 
 def start(specs: list[ExperimentSpec], data: LoadedData) -> None:

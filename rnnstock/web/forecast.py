@@ -80,7 +80,7 @@ def quick_training(data: LoadedData) -> None:
         return
     st.caption(f"{data.title}: {split.describe()}.")
     label = f"Train {QUICK_MODEL.describe()} for {QUICK_TRAINING.epochs} epochs"
-    if st.button(label, type="primary", icon=":material/play_arrow:", key=f"{PAGE}.start"):
+    if runs.start_button(PAGE, label, lambda: spec, split) is not None:
         runs.show(PAGE, [runs.submit(spec, data)])
 
 

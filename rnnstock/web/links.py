@@ -22,7 +22,7 @@ from rnnstock.web import state
 from rnnstock.web.pages import COMPARE, TRAIN
 from rnnstock.web.text import MAX_SHOWN, literal
 
-SPLIT = ("target", "window", "split_mode", "train_fraction", "train_start", "train_end")
+SPLIT = state.SHARED  # the data split, shared by the pages and carried by both links
 NETWORK = (
     "units",
     "dense",

@@ -10,19 +10,23 @@ Another browser never sees these runs.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import pandas as pd
 import streamlit as st
 
 from rnnstock.charts import loss_figure
 from rnnstock.jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, Job, JobManager
-from rnnstock.specs import ExperimentSpec
+from rnnstock.specs import ExperimentSpec, SplitSpec
 from rnnstock.web import state
 from rnnstock.web.sidebar import LoadedData
 from rnnstock.web.text import literal
 
+T = TypeVar("T")
 KEEP_MODELS = 3  # older runs keep their predictions and scores, not their Keras model
+KEEP_MODELS_ON_SERVER = 60  # two per student of a class of 30
 KEEP_RUNS = 50
 
 
@@ -43,8 +47,13 @@ def job_manager() -> JobManager:
 
 @st.cache_resource
 def owners() -> state.PerBrowser:
-    """Every browser's runs on this server."""
-    return state.PerBrowser(OwnerRuns)
+    """Every browser's runs on this server; a browser forgotten takes its runs along."""
+    return state.PerBrowser(OwnerRuns, on_forget=_forget_runs)
+
+
+def _forget_runs(mine: OwnerRuns) -> None:
+    for job_id in mine.runs:
+        job_manager().forget(job_id)
 
 
 def my_runs() -> OwnerRuns:
@@ -77,12 +86,19 @@ def session_jobs() -> list[Job]:
 
 
 def _release_old_runs(mine: OwnerRuns) -> None:
-    """Bound memory: only the newest runs keep their models; very old runs are dropped."""
+    """Bound memory: a browser's newest runs keep their models, and at most
+    ``KEEP_MODELS_ON_SERVER`` models are kept across all browsers; very old runs go."""
     manager = job_manager()
     for job_id in mine.runs[:-KEEP_MODELS]:
         job = manager.job(job_id)
         if job is not None and job.result is not None:
             job.result.release_model()
+    finished = sorted(
+        (job for job in manager.jobs() if job.result is not None and job.result.has_model),
+        key=lambda job: job.finished or 0,
+    )
+    for job in finished[:-KEEP_MODELS_ON_SERVER]:
+        job.result.release_model()
     while len(mine.runs) > KEEP_RUNS:
         forgotten = mine.runs.pop(0)
         mine.data.pop(forgotten, None)
@@ -217,3 +233,30 @@ def _draw_runs_table() -> None:
             "skill": number(format="percent", width=60),
         },
     )
+
+
+def start_button(page: str, label: str, build: Callable[[], T], split: SplitSpec | None):
+    """What ``build`` makes of the settings shown, once the page's start button is clicked;
+    until the settings are valid, the button is disabled and a message says what to fix
+    (the split's own message is already above it). While the page's last start is still
+    training, the button waits too: a double click would train twice."""
+    made = None
+    if split is not None:
+        try:
+            made = build()
+        except ValueError as error:
+            st.error(literal(error, 600))
+    busy = any(not job.done for job in shown_jobs(page))
+    if busy:
+        why = "Training: wait for it to finish, or cancel it below."
+    else:
+        why = None if made is not None else "Fix the setting the message above names first."
+    clicked = st.button(
+        label,
+        type="primary",
+        icon=":material/play_arrow:",
+        disabled=made is None or busy,
+        key=f"{page}.start",
+        help=why,
+    )
+    return made if clicked and not busy else None

@@ -3,10 +3,10 @@
 Streamlit forgets a widget's value once a page stops drawing it, and in 1.67
 ``persist_state="session"`` does not carry a value between two pages that draw
 a widget under the same key: the element id includes the page, so the second
-page's widget starts at its minimum (Open / window 2 / share 0.50; reproduced
-in ``tests/test_state.py``). So the settings a user made live in one plain
-dictionary in the session, the *store*, and every settings widget is drawn
-from it and writes back to it when changed:
+page's widget starts at its minimum (Open / window 2 / share 0.50; the walks in
+``tests/test_walk.py`` and ``tests/browser/`` would catch it coming back). So the
+settings a user made live in one plain dictionary in the session, the *store*,
+and every settings widget is drawn from it and writes back to it when changed:
 
 - a **shared** setting (the data split: target, window, split mode, share and
   dates) has one value for the Data, Train and Compare pages and the Learn
@@ -37,11 +37,11 @@ from typing import Any
 
 import streamlit as st
 
-from rnnstock.settings import SETTINGS, Setting
+from rnnstock.settings import SETTINGS, SUGGESTED_BY, Setting
 from rnnstock.web.browser import COOKIE
 
 # -- session keys that are not settings --------------------------------------------------
-STORE = "settings"  # setting key -> the value its widget shows
+STORE = "settings"  # setting key -> the value its widget shows (and LEARN_FOLLOWS)
 LOADED_DATA = "loaded_data"  # the sidebar's LoadedData for this run
 URL_RESTORED = "url_restored"  # a shared link's settings were read (once per session)
 LINKED_CSV = "linked_csv"  # the CSV file a shared link names
@@ -49,7 +49,7 @@ UPLOAD = "upload"  # (file name, bytes) of the last CSV uploaded, kept across so
 TICKER_FAILURE = "ticker_failure"  # (ticker, message) of the last failed download
 OWNER = "owner"  # this session's owner id when the browser sends no cookie
 KERAS_CHECK = "learn_keras_check"  # the Learn page's last comparison with Keras
-LEARN_FOLLOWS = "learn.follows"  # in the store: the Train settings Learn last copied
+LEARN_FOLLOWS = "learn:follows"  # in the store: the Train settings Learn last copied
 FORECAST_RUN = "forecast.run"  # the run the Forecast page forecasts with
 DATA_TAB = "data.tab"  # the Data page's open tab
 SHOWN_PAGE = "shown_page"  # the page this run draws (until the next run starts)
@@ -70,7 +70,7 @@ SHARED = ("target", "window", "split_mode", "train_fraction", "train_start", "tr
 OWN_COPIES = ("learn",)
 
 
-MAX_BROWSERS = 2000  # browsers whose settings and runs one server remembers
+MAX_BROWSERS = 500  # browsers whose settings and runs one server remembers
 _OWNER = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
 
@@ -86,8 +86,9 @@ def owner_id() -> str:
 class PerBrowser:
     """Something kept for each browser on this server (the oldest forgotten first)."""
 
-    def __init__(self, make) -> None:
+    def __init__(self, make, on_forget=None) -> None:
         self._make = make
+        self._on_forget = on_forget  # called with what a forgotten browser had
         self._items: OrderedDict[str, Any] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -95,14 +96,28 @@ class PerBrowser:
         with self._lock:
             item = self._items.pop(owner, None)
             self._items[owner] = item if item is not None else self._make()
-            while len(self._items) > MAX_BROWSERS:
-                self._items.popitem(last=False)
-            return self._items[owner]
+            forgotten = self._trim()
+            item = self._items[owner]
+        self._forget(forgotten)
+        return item
 
     def put(self, owner: str, item: Any) -> None:
         with self._lock:
             self._items.pop(owner, None)
             self._items[owner] = item
+            forgotten = self._trim()
+        self._forget(forgotten)
+
+    def _trim(self) -> list:
+        forgotten = []
+        while len(self._items) > MAX_BROWSERS:
+            forgotten.append(self._items.popitem(last=False)[1])
+        return forgotten
+
+    def _forget(self, forgotten: list) -> None:
+        if self._on_forget is not None:
+            for item in forgotten:
+                self._on_forget(item)
 
 
 @st.cache_resource
@@ -150,9 +165,15 @@ def as_shown(setting: Setting, value: Any) -> Any:
 
 
 def get(name: str, page: str) -> Any:
-    """The value a setting's widget shows on ``page``: what was set, else the default."""
+    """The value a setting's widget shows on ``page``: what was set, else the default
+    (for a setting whose default depends on another, the one that goes with it)."""
     value = store().get(store_key(name, page))
-    return value if value is not None else as_shown(SETTINGS[name], None)
+    if value is not None:
+        return value
+    if name in SUGGESTED_BY:
+        other, suggestions = SUGGESTED_BY[name]
+        return suggestions[get(other, page)]
+    return as_shown(SETTINGS[name], None)
 
 
 def is_set(name: str, page: str) -> bool:

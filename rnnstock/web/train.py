@@ -9,8 +9,7 @@ The Compare page shares the network fields and the spec building.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -35,7 +34,6 @@ PRESET = f"{PAGE}.preset"
 MODEL_SETTINGS = ("units", "dense", "dropout", "bidirectional")
 TRAINING_SETTINGS = ("optimizer", "learning_rate", "epochs", "batch_size", "seed")
 COUNT = st.column_config.NumberColumn(format="localized")  # 63,626 rather than 63626
-T = TypeVar("T")
 
 
 # -- presets -----------------------------------------------------------------------------
@@ -108,10 +106,16 @@ def network_fields(page: str, architecture: str) -> None:
     """
     st.markdown("**Model**")
     # One row, so that on a 1080-pixel projector the progress bar shows under the
-    # settings without scrolling; three architectures' chips need the wider first column.
-    first = 3.6 if architecture == "cells" else 2.6
-    columns = st.columns([first, 2, 1.6, 1.8, 1.7], vertical_alignment="bottom")
-    for name, column in zip((architecture, *MODEL_SETTINGS), columns, strict=True):
+    # settings without scrolling; the three architectures' chips need a row of their own
+    # at 1280 pixels (beside four fields they hid each other or "Bidirectional").
+    if architecture == "cells":
+        widget(architecture, page, st.columns([3, 2])[0])
+        columns = st.columns([2, 1.6, 1.8, 1.7], vertical_alignment="bottom")
+        fields = MODEL_SETTINGS
+    else:
+        columns = st.columns([2.6, 2, 1.6, 1.8, 1.7], vertical_alignment="bottom")
+        fields = (architecture, *MODEL_SETTINGS)
+    for name, column in zip(fields, columns, strict=True):
         widget(name, page, column)
     st.markdown("**Training**")
     for name, column in zip(TRAINING_SETTINGS, st.columns(5), strict=True):
@@ -144,36 +148,9 @@ def settings(data: LoadedData) -> ExperimentSpec | None:
     if early:
         widget("validation_fraction", PAGE, val_col)
         widget("patience", PAGE, patience_col)
-    return start_button(
+    return runs.start_button(
         PAGE, "Train", lambda: experiment_spec(data, split, PAGE, state.get("cell", PAGE)), split
     )
-
-
-def start_button(page: str, label: str, build: Callable[[], T], split: SplitSpec | None):
-    """What ``build`` makes of the settings shown, once the page's start button is clicked;
-    until the settings are valid, the button is disabled and a message says what to fix
-    (the split's own message is already above it). While the page's last start is still
-    training, the button waits too: a double click would train twice."""
-    made = None
-    if split is not None:
-        try:
-            made = build()
-        except ValueError as error:
-            st.error(literal(error, 600))
-    busy = any(not job.done for job in runs.shown_jobs(page))
-    if busy:
-        why = "Training: wait for it to finish, or cancel it below."
-    else:
-        why = None if made is not None else "Fix the setting the message above names first."
-    clicked = st.button(
-        label,
-        type="primary",
-        icon=":material/play_arrow:",
-        disabled=made is None or busy,
-        key=f"{page}.start",
-        help=why,
-    )
-    return made if clicked and not busy else None
 
 
 def start(spec: ExperimentSpec, data: LoadedData) -> Job:
