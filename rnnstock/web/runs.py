@@ -225,12 +225,12 @@ def _draw_runs_table() -> None:
         column_config={
             "status": text(width=120),
             "model": text(width=150),
-            "data": text(width=150),
+            "data": text(width=130),
             "window": number(width=60),
             "epochs": number(width=60),
             "RMSE": number(format="%.2f", width=70),
             "persistence RMSE": number(format="%.2f", width=125),
-            "skill": number(format="percent", width=60),
+            "skill": number(format="percent", width=85),  # room for "-1,444.88%"
         },
     )
 
