@@ -160,9 +160,10 @@ def test_workers_start_with_the_manager_but_load_tensorflow_only_for_a_training(
         jobs.shutdown()
 
 
-def _server_like(tmp_path: Path, body: str) -> subprocess.Popen:
+def _server_like(tmp_path: Path, body: str, *, announce: bool = True) -> subprocess.Popen:
     """A process holding a JobManager with 2 workers, as the web server does, in its own
-    process group (as a terminal runs `make run`); it prints "ready" and then ``body``."""
+    process group (as a terminal runs `make run`); it prints "ready" (unless ``body``
+    does, with ``announce=False``) and then runs ``body``."""
     script = tmp_path / "server_like.py"
     script.write_text(
         "import multiprocessing, time\n"
@@ -174,7 +175,8 @@ def _server_like(tmp_path: Path, body: str) -> subprocess.Popen:
         "    job = manager.submit(TINY, prices=make_prices())\n"
         "    manager.wait(job.id, timeout=120)\n"
         "    pids = [child.pid for child in multiprocessing.active_children()]\n"
-        "    print('ready', *pids, flush=True)\n" + body
+        + ("    print('ready', *pids, flush=True)\n" if announce else "")
+        + body
     )
     return subprocess.Popen(
         [sys.executable, str(script)],
@@ -222,17 +224,20 @@ def test_ctrl_c_stops_the_workers_without_a_traceback_from_each(tmp_path):
     workers, and the terminal shows no KeyboardInterrupt traceback from every worker."""
     server = _server_like(
         tmp_path,
+        # "ready" inside the try: Ctrl+C can arrive the moment the line is read.
         "    try:\n"
+        "        print('ready', *pids, flush=True)\n"
         "        time.sleep(600)\n"
         "    except KeyboardInterrupt:\n"
         "        manager.shutdown()\n"
         "        print('stopped', flush=True)\n",
+        announce=False,
     )
     try:
         assert server.stdout.readline().startswith("ready"), server.stderr.read()
         os.killpg(server.pid, signal.SIGINT)
         out, err = server.communicate(timeout=30)
-        assert out.split() == ["stopped"]
+        assert out.split() == ["stopped"], err
         assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
     finally:
         if server.poll() is None:
