@@ -2,6 +2,7 @@
 
     python -m rnnstock run --preset datacamp-gru --csv ../shared/data/Mastercard_stock_history.csv
     python -m rnnstock run --sample sp500 --cell GRU --units 32 --epochs 5
+    python -m rnnstock inspect Google_Stock_Price_Train.csv Google_Stock_Price_Test.csv
     python -m rnnstock samples
     python -m rnnstock presets
 
@@ -97,6 +98,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run_arguments(
         commands.add_parser("run", help="train and evaluate one model, write its files")
     )
+    inspect = commands.add_parser(
+        "inspect", help="say what is read from CSV files of one stock, as one history"
+    )
+    inspect.add_argument("files", nargs="+", metavar="FILE", help="CSV files (.csv, .gz)")
     commands.add_parser("samples", help="list the offline samples")
     commands.add_parser("presets", help="list the tutorials' presets")
     return parser
@@ -254,6 +259,15 @@ def command_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def command_inspect(args: argparse.Namespace) -> int:
+    from rnnstock.data import read_price_csvs, read_report
+
+    prices = read_price_csvs(args.files)
+    for line in read_report(prices).lines():
+        print(line)
+    return 0
+
+
 def command_samples(_: argparse.Namespace) -> int:
     from rnnstock.data import list_samples
 
@@ -274,7 +288,12 @@ def command_presets(_: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"run": command_run, "samples": command_samples, "presets": command_presets}
+COMMANDS = {
+    "run": command_run,
+    "inspect": command_inspect,
+    "samples": command_samples,
+    "presets": command_presets,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -15,8 +15,14 @@ This module holds the two entry points, :func:`load_prices` (what a
 day), and re-exports the public names of its parts; import them from here:
 
 - :mod:`~rnnstock.data.errors`: ``DataError`` and ``FetchError``.
-- :mod:`~rnnstock.data.reading`: ``read_price_csv`` and ``normalize_prices``,
-  the canonical columns and ``MIN_DAYS``; decoding, column names, dates, numbers.
+- :mod:`~rnnstock.data.limits`: every cap on a file (size, unpacked size, rows,
+  columns, files), declared once.
+- :mod:`~rnnstock.data.decoding`: a file's bytes to text (gzip, encodings) within the caps.
+- :mod:`~rnnstock.data.normalize`: ``normalize_prices``, the canonical columns and
+  ``MIN_DAYS``; column names in several languages, numbers, dates, and the
+  warnings about implausible prices.
+- :mod:`~rnnstock.data.reading`: ``read_price_csv``, ``read_price_csvs`` (several
+  files of one stock) and ``ReadReport``, the facts of what was read.
 - :mod:`~rnnstock.data.samples`: the bundled offline samples (``SAMPLES``,
   ``list_samples``, ``load_sample``).
 - :mod:`~rnnstock.data.yahoo`: ``validate_ticker``, ``yahoo_fetcher`` and what a
@@ -50,7 +56,8 @@ from rnnstock.data.cache import (
     ticker_cache_path,
 )
 from rnnstock.data.errors import DataError, FetchError
-from rnnstock.data.reading import MIN_DAYS, PRICE_COLUMNS, normalize_prices, read_price_csv
+from rnnstock.data.normalize import MIN_DAYS, PRICE_COLUMNS, normalize_prices
+from rnnstock.data.reading import ReadReport, read_price_csv, read_price_csvs, read_report
 from rnnstock.data.samples import SAMPLES, Sample, list_samples, load_sample
 from rnnstock.data.yahoo import (
     Fetcher,
@@ -71,6 +78,7 @@ __all__ = [
     "DataError",
     "FetchError",
     "Fetcher",
+    "ReadReport",
     "Sample",
     "default_cache_dir",
     "fetch_ticker",
@@ -79,6 +87,8 @@ __all__ = [
     "load_sample",
     "normalize_prices",
     "read_price_csv",
+    "read_price_csvs",
+    "read_report",
     "save_upload",
     "ticker_cache_path",
     "validate_ticker",

@@ -1,319 +1,307 @@
-"""Price tables in: CSV files as people really have them, and one normalisation for every source.
+"""Price files in: CSV files as people really have them, one or several of one stock.
 
-:func:`read_price_csv` turns a path, bytes or an open file into rows;
-:func:`normalize_prices` turns any raw table (those rows, a yfinance frame) into
-the canonical frame described in :mod:`rnnstock.data`, raising
-:class:`~rnnstock.data.errors.DataError` with the column and line of any problem.
+:func:`read_price_csv` reads one file (a path, bytes or an open file) and
+:func:`read_price_csvs` several (a course's train and test files) into the
+canonical frame of :mod:`rnnstock.data`; ``attrs['read']`` is a
+:class:`ReadReport`, the facts of what was read that ``rnnstock inspect`` prints
+and the sidebar shows. The caps of :mod:`rnnstock.data.limits` are checked
+before any work that could grow with the file.
 """
 
 from __future__ import annotations
 
-import gzip
+import csv
+import datetime
 import io
 import os
 import re
-import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
 import numpy as np
 import pandas as pd
 
+from rnnstock.data.decoding import check_size, decode, sentence
 from rnnstock.data.errors import DataError
-
-PRICE_COLUMNS = ("Open", "High", "Low", "Close", "Adj Close")
-VOLUME = "Volume"
-MIN_DAYS = 30
-"""Fewer priced days than this cannot be split into training and test windows."""
-
-
-# --------------------------------------------------------------------------
-# One normalisation for every source
-# --------------------------------------------------------------------------
-
-# Header text -> canonical name, compared on letters only ("Adj_Close ",
-# "adj close" and "Adj Close**" are all "adjclose").
-_COLUMN_NAMES = {
-    "date": "Date",
-    "datetime": "Date",
-    "timestamp": "Date",
-    "time": "Date",
-    "day": "Date",
-    "open": "Open",
-    "high": "High",
-    "low": "Low",
-    "close": "Close",
-    "closelast": "Close",  # nasdaq.com exports "Close/Last"
-    "adjclose": "Adj Close",
-    "adjustedclose": "Adj Close",
-    "volume": VOLUME,
-    "vol": VOLUME,
-}
-
-# Dates are read as text: a time of day and a UTC offset (Yahoo's
-# "2006-05-25 00:00:00-04:00") are cut off, which keeps the exchange's own
-# calendar date instead of shifting it to another day through UTC.
-_TIME_OF_DAY = (
-    r"[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?"  # 00:00, 00:00:00, 00:00:00.000
-    r"\s*(?:[AaPp][Mm])?\s*(?:Z|UTC|[+-]\d{2}:?\d{2})?$"  # am/pm, then a zone or offset
+from rnnstock.data.limits import MAX_COLUMNS, MAX_FILES, MAX_ROWS
+from rnnstock.data.normalize import (
+    MIN_DAYS,
+    PRICE_COLUMNS,
+    VOLUME,
+    canonical_name,
+    column_key,
+    implausible,
+    normalize_table,
 )
-# Tried in order on the whole column; the first that reads every date wins.
-# Ambiguous day/month dates are read US-style (M/D/YYYY), as Yahoo writes them.
-_DATE_FORMATS = (
-    "ISO8601",
-    "%m/%d/%Y",
-    "%d/%m/%Y",
-    "%d.%m.%Y",
-    "%Y/%m/%d",
-    "%Y%m%d",
-    "%m/%d/%y",
-    "%d-%b-%Y",
-    "%b %d, %Y",
-)
-_THOUSANDS = r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?$"
-_CURRENCY = r"[$€£\s]"
+
+Source = str | os.PathLike | bytes | IO | tuple[str, bytes]
+"""A path, a file's bytes, an open file, or (file name, bytes) as an upload gives them."""
+
+SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "vertical bar"}
+DROPPED = "rows without prices dropped (holidays written as null, blank lines)"
 
 
-def _column_key(label: object) -> str:
-    return re.sub(r"[^a-z]", "", str(label).lower())
+@dataclass(frozen=True)
+class ReadReport:
+    """What reading price files found: the facts a teacher checks before training."""
+
+    files: tuple[str, ...]
+    days: int
+    first: datetime.date
+    last: datetime.date
+    columns: tuple[str, ...]
+    dates: str
+    decimals: str
+    separator: str
+    encoding: str
+    dropped: int = 0
+    ignored: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+
+    def lines(self) -> list[str]:
+        """The facts as short sentences, the warnings last."""
+        lines = [
+            f"{self.days:,} trading days, {self.first:%Y-%m-%d} to {self.last:%Y-%m-%d}",
+            f"Columns: {', '.join(self.columns)}"
+            + (f" (not used: {', '.join(self.ignored)})" if self.ignored else ""),
+            f"Dates: {self.dates}",
+            f"Decimals: {self.decimals}; separator: {self.separator}; encoding: {self.encoding}",
+        ]
+        if len(self.files) > 1:
+            lines.insert(0, f"{len(self.files)} files: {', '.join(self.files)}")
+        if self.dropped:
+            lines.append(f"{self.dropped:,} {DROPPED}")
+        return lines + [f"Warning: {warning}" for warning in self.warnings]
 
 
-def _row_name(label: object, line_numbers: bool) -> str:
-    if line_numbers:
-        return f"line {label}"
-    if isinstance(label, pd.Timestamp):
-        return f"the row dated {label:%Y-%m-%d}"
-    return f"row {label}"
+def read_report(frame: pd.DataFrame) -> ReadReport | None:
+    """The facts of the file(s) a frame was read from, if it was read from files."""
+    report = frame.attrs.get("read")
+    return report if isinstance(report, ReadReport) else None
 
 
-def _in(origin: str | None) -> str:
-    return f"In {origin}, " if origin else ""
-
-
-def _capital(text: str) -> str:
-    """Start a sentence with a capital, but never change a file name ('prices.csv is ...')."""
-    if text.split(" ", 1)[0] in ("the", "line", "row"):
-        return text[:1].upper() + text[1:]
-    return text
-
-
-def normalize_prices(
-    frame: pd.DataFrame, *, origin: str | None = None, line_numbers: bool = False
-) -> pd.DataFrame:
-    """Canonical, validated daily prices from a raw table (CSV rows or a yfinance frame).
-
-    The dates come from a 'Date'-like column or, failing that, the index.
-    Column names are matched loosely ('adj_close' is 'Adj Close'); columns that
-    are not prices or volume (Dividends, Stock Splits, empty trailing columns)
-    are dropped. Rows without any price (blank lines, holidays written as
-    'null') are dropped; every other problem raises :class:`DataError`.
-
-    ``origin`` names the data in messages (a file name); ``line_numbers`` says
-    the index holds each row's line number in the file, so messages can point
-    at the line.
-    """
-    named: dict[str, object] = {}
-    for label in frame.columns:
-        canonical = _COLUMN_NAMES.get(_column_key(label))
-        if canonical is None:
-            continue
-        if canonical in named:
-            raise DataError(
-                f'{_in(origin)}the columns "{named[canonical]}" and "{label}" both hold'
-                f" {canonical} values. Keep one of them (one stock per file)."
-            )
-        named[canonical] = label
-
-    price_names = [c for c in PRICE_COLUMNS if c in named]
-    if not price_names:
-        found = ", ".join(f'"{c}"' for c in frame.columns) or "none"
-        raise DataError(
-            f"{_in(origin)}there is no price column. Expected at least one of"
-            f" {', '.join(PRICE_COLUMNS)} (columns found: {found})."
-        )
-    if "Date" in named:
-        raw_dates = frame[named["Date"]]
-    elif isinstance(frame.index, pd.DatetimeIndex) or _column_key(frame.index.name) == "date":
-        raw_dates = frame.index.to_series(index=frame.index)
-    else:
-        found = ", ".join(f'"{c}"' for c in frame.columns)
-        raise DataError(
-            f"{_in(origin)}there is no date column. The first line should name the columns,"
-            f' one of them "Date" (columns found: {found}).'
-        )
-
-    value_names = price_names + ([VOLUME] if VOLUME in named else [])
-    values = pd.DataFrame(
-        {name: _numbers(frame[named[name]], name, origin, line_numbers) for name in value_names},
-        index=frame.index,
-    )
-    # A column with no value at all (an empty "Adj Close") says nothing; drop it.
-    values = values.loc[:, values.notna().any()]
-    price_names = [c for c in price_names if c in values.columns]
-    if not price_names:
-        raise DataError(
-            f"{_in(origin)}the price columns ({', '.join(named[c] for c in value_names)})"
-            " are empty. Choose a file with prices in it."
-        )
-
-    # A row without any price is not a trading day (blank line, 'null' holiday row).
-    priced = values[price_names].notna().any(axis=1)
-    values = values[priced]
-    dates = _dates(raw_dates[priced], origin, line_numbers)
-
-    missing = values[price_names].isna()
-    if missing.any(axis=None):
-        label = missing.any(axis=1).idxmax()
-        column = missing.loc[label].idxmax()
-        raise DataError(
-            f"{_capital(_row_name(label, line_numbers))}{' of ' + origin if origin else ''}"
-            f" has no {column} price. Fill in the missing value or delete that line."
-        )
-    if dates.isna().any():
-        label = dates.isna().idxmax()
-        raise DataError(
-            f"{_capital(_row_name(label, line_numbers))}{' of ' + origin if origin else ''}"
-            " has prices but no date. Add the date or delete that line."
-        )
-
-    repeated = dates.duplicated(keep=False)
-    if repeated.any():
-        day = dates[repeated].iloc[0]
-        rows = dates.index[dates == day]
-        if line_numbers:
-            where = f"lines {rows[0]} and {rows[1]}"
-        else:
-            where = " and ".join(_row_name(label, line_numbers) for label in rows[:2])
-        raise DataError(
-            f"{_in(origin)}the date {day:%Y-%m-%d} appears more than once ({where})."
-            " Each trading day must appear once; delete the extra rows."
-        )
-
-    result = values.set_axis(pd.DatetimeIndex(dates, name="Date")).sort_index(kind="stable")
-    result.attrs = dict(frame.attrs)
-    if len(result) < MIN_DAYS:
-        raise DataError(
-            f"{_in(origin)}there are only {len(result)} days with prices; at least"
-            f" {MIN_DAYS} are needed to train and test a model. Use a longer history."
-        )
-    return result
-
-
-def _numbers(column: pd.Series, name: str, origin: str | None, line_numbers: bool) -> pd.Series:
-    """A column as float64; text that is not a number raises, naming column and row."""
-    if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
-        numbers = column.astype("float64")
-        text = column.astype("string")
-    else:
-        text = column.astype("string").str.strip()
-        plain = text.str.replace(_CURRENCY, "", regex=True)
-        # Only proper thousands groups lose their commas: pandas' own thousands=","
-        # would silently read a European "3,75" as 375.
-        plain = plain.mask(
-            plain.str.fullmatch(_THOUSANDS).fillna(False), plain.str.replace(",", "", regex=False)
-        )
-        numbers = pd.to_numeric(plain.replace("", pd.NA), errors="coerce").astype("float64")
-    bad = (numbers.isna() & text.notna() & (text.str.strip() != "")) | np.isinf(numbers)
-    if bad.any():
-        label = bad.idxmax()
-        value = text.loc[label]
-        hint = " Use a dot for decimals, like 3.75." if "," in str(value) else ""
-        where = _row_name(label, line_numbers)
-        raise DataError(
-            f'{_in(origin)}the {name} column has "{value}" on {where}, which is not a number.'
-            f"{hint} Fix or delete that line."
-        )
-    return numbers
-
-
-def _dates(raw: pd.Series, origin: str | None, line_numbers: bool) -> pd.Series:
-    """Calendar dates (tz-naive, midnight, ns) from text or datetimes; NaT where blank."""
-    if isinstance(raw.dtype, pd.DatetimeTZDtype):
-        raw = raw.dt.tz_localize(None)  # keep the exchange's local wall-clock date
-    if pd.api.types.is_datetime64_any_dtype(raw):
-        return raw.dt.normalize().astype("datetime64[ns]")
-    text = raw.astype("string").str.strip().str.replace(_TIME_OF_DAY, "", regex=True)
-    blank = text.isna() | (text == "")
-    best, best_failures = None, -1
-    for date_format in _DATE_FORMATS:
-        parsed = pd.to_datetime(text, format=date_format, errors="coerce")
-        failures = int((parsed.isna() & ~blank).sum())
-        if failures == 0:
-            return parsed.astype("datetime64[ns]")
-        if best is None or failures < best_failures:
-            best, best_failures = parsed, failures
-    label = (best.isna() & ~blank).idxmax()
-    raise DataError(
-        f'{_in(origin)}the date "{raw.loc[label]}" on {_row_name(label, line_numbers)} cannot'
-        " be read. Write dates like 2021-10-11 (or 10/11/2021) and check that line."
-    )
-
-
-# --------------------------------------------------------------------------
-# CSV files
-# --------------------------------------------------------------------------
-
-
-def read_price_csv(
-    source: str | os.PathLike[str] | bytes | IO, *, name: str | None = None
-) -> pd.DataFrame:
+def read_price_csv(source: Source, *, name: str | None = None) -> pd.DataFrame:
     """Daily prices from a CSV file: a path, the file's bytes, or an open file.
 
     Reads the shapes people really have: Yahoo and Kaggle exports (times with
-    UTC offsets, Dividends and Stock Splits columns), ``M/D/YYYY`` dates,
-    quoted thousands separators, trailing commas, loose headers such as
-    ``adj close`` or ``Adj_Close``, rows in any order, a UTF-8 BOM, ``;`` or
-    tab separators, gzip-compressed files and ``yf.download(...).to_csv()``'s
-    three header lines. ``name`` is how messages and ``attrs['source']``
-    call the file (default: its file name).
+    UTC offsets, Dividends and Stock Splits columns), Investing.com exports
+    (newest first, ``Price`` for the close, volumes like ``2.77M``), Nasdaq.com,
+    Alpha Vantage and Stooq files, US and day-first dates, European
+    spreadsheets (``;``, decimal commas, ``DD.MM.YYYY``, headers in German,
+    French, Spanish, Italian, Portuguese or Dutch), quoted thousands
+    separators, trailing commas, a UTF-8 BOM, UTF-16 and UTF-32, Windows-1252,
+    gzip, and ``yf.download(...).to_csv()``'s three header lines. ``name`` is
+    how messages and ``attrs['source']`` call the file (default: its file name).
     """
+    return _read(source, name, MIN_DAYS)
+
+
+def read_price_csvs(
+    sources: Sequence[Source], *, names: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """One history from several files of one stock, such as a course's train and test files.
+
+    Each file is read as by :func:`read_price_csv` (a part may be shorter than
+    ``MIN_DAYS``; the whole may not). Where two files hold the same day they
+    must agree on every column both have, or :class:`DataError` names the first
+    day they differ on; only columns every file has are kept. Gaps between the
+    files show in the warnings.
+    """
+    if not sources:
+        raise DataError("No file was given. Choose one or more CSV files of daily prices.")
+    if len(sources) > MAX_FILES:
+        raise DataError(
+            f"{len(sources)} files were given; at most {MAX_FILES} files of one stock are"
+            " combined into one history. Choose fewer files."
+        )
+    names = list(names) if names is not None else [None] * len(sources)
+    if len(sources) == 1:
+        return read_price_csv(sources[0], name=names[0])
+    frames = [_read(source, name, 1) for source, name in zip(sources, names, strict=True)]
+    files = [read_report(frame).files[0] for frame in frames]
+    columns = [c for c in frames[0].columns if all(c in frame.columns for frame in frames)]
+    if not any(c in PRICE_COLUMNS for c in columns):
+        raise DataError(
+            f"{' and '.join(files)} have no price column in common. Files of one stock"
+            " combine when they name the same columns, such as Date and Close."
+        )
+    combined = frames[0][columns]
+    for frame, file in zip(frames[1:], files[1:], strict=True):
+        _check_overlap(combined, frame[columns], files[: files.index(file)], file)
+        combined = combined.combine_first(frame[columns])[columns]
+    combined = combined.sort_index()
+    combined.index.name = "Date"
+    if len(combined) < MIN_DAYS:
+        raise DataError(
+            f"Together {', '.join(files)} hold only {len(combined)} days with prices; at least"
+            f" {MIN_DAYS} are needed to train and test a model. Use a longer history."
+        )
+    reports = [read_report(frame) for frame in frames]
+    dropped_columns = sorted({c for frame in frames for c in frame.columns} - set(columns))
+    warnings = implausible(combined)
+    combined.attrs = {
+        "source": f"CSV files {', '.join(files)}",
+        "warnings": warnings,
+        "read": ReadReport(
+            files=tuple(files),
+            days=len(combined),
+            first=combined.index[0].date(),
+            last=combined.index[-1].date(),
+            columns=tuple(columns),
+            dates=_joined(r.dates for r in reports),
+            decimals=_joined(r.decimals for r in reports),
+            separator=_joined(r.separator for r in reports),
+            encoding=_joined(r.encoding for r in reports),
+            dropped=sum(r.dropped for r in reports),
+            ignored=tuple(
+                dict.fromkeys([*(i for r in reports for i in r.ignored), *dropped_columns])
+            ),
+            warnings=tuple(warnings),
+        ),
+    }
+    return combined
+
+
+def _joined(values) -> str:
+    return " / ".join(dict.fromkeys(values))
+
+
+def _check_overlap(combined: pd.DataFrame, frame: pd.DataFrame, before: list[str], file: str):
+    common = combined.index.intersection(frame.index)
+    if common.empty:
+        return
+    left, right = combined.loc[common], frame.loc[common]
+    agree = np.isclose(left, right, rtol=1e-6, atol=0.005, equal_nan=True)
+    if agree.all():
+        return
+    row, column = np.argwhere(~agree)[0]
+    day, name = common[row], combined.columns[column]
+    raise DataError(
+        f"{' and '.join(before)} and {file} disagree on {day:%Y-%m-%d}: {name} is"
+        f" {left.iloc[row, column]:,.2f} in {' and '.join(before)} and"
+        f" {right.iloc[row, column]:,.2f} in {file}."
+        " Files combined into one history must agree on the days they share: check that"
+        " they are of the same stock and adjusted the same way."
+    )
+
+
+def _read(source: Source, name: str | None, min_days: int) -> pd.DataFrame:
     content, default_name = _read_source(source)
     name = name or default_name
-    text = _decode(content, name)
+    decoded = decode(content, name)
+    text = decoded.text
     body = text.lstrip("\r\n\t ")
     if not body:
         raise DataError(
-            _capital(f"{name} is empty. Choose a CSV file with a header line and prices.")
+            sentence(f"{name} is empty. Choose a CSV file with a header line and prices.")
         )
     if body.startswith("<"):
         raise DataError(
-            _capital(f"{name} looks like a web page (HTML), not a CSV file.")
+            sentence(f"{name} looks like a web page (HTML), not a CSV file.")
             + " On the price history page use the Download link, and upload the .csv file."
+        )
+    lines = body.count("\n") + 1
+    if lines > MAX_ROWS + 10:  # a few lines of headers and blanks are not prices
+        raise DataError(
+            sentence(f"{name} has {lines:,} lines, more than {MAX_ROWS:,} lines of prices.")
+            + f" Files of up to {MAX_ROWS:,} trading days (200 years) are read."
         )
     skipped_lines = text[: len(text) - len(body)].count("\n")
     header = body.split("\n", 1)[0]
-    delimiter = max((",", ";", "\t"), key=header.count)
+    separator = max(SEPARATORS, key=header.count)
+    fields = _fields(header, separator)
+    if len(fields) > MAX_COLUMNS:
+        raise DataError(
+            sentence(f"{name} has {len(fields):,} columns, more than {MAX_COLUMNS}.")
+            + " A price table has a Date column and a few price columns."
+        )
+    _check_last_line(body, separator, name, skipped_lines)
     try:
         table = pd.read_csv(
             io.StringIO(body),
-            sep=delimiter,
-            dtype=str,  # numbers are checked by normalize_prices, naming any bad cell
+            sep=separator,
+            dtype=str,  # numbers are checked by normalize_table, naming any bad cell
             index_col=False,  # a trailing comma on every row must not shift the columns
             skip_blank_lines=False,  # keeps table row i on file line i + 2
             skipinitialspace=True,
         )
     except pd.errors.EmptyDataError:
         raise DataError(
-            _capital(f"{name} is empty. Choose a CSV file with a header line and prices.")
+            sentence(f"{name} is empty. Choose a CSV file with a header line and prices.")
         ) from None
-    except (pd.errors.ParserError, UnicodeError) as error:
+    except (pd.errors.ParserError, UnicodeError, ValueError) as error:
         raise DataError(_parser_problem(name, str(error), skipped_lines)) from None
     table.index = pd.RangeIndex(2, len(table) + 2) + skipped_lines
     table = _fix_header_shapes(table)
     if table.empty:
-        raise DataError(_capital(f"{name} has a header line but no prices below it."))
-    frame = normalize_prices(table, origin=name, line_numbers=True)
+        raise DataError(sentence(f"{name} has a header line but no prices below it."))
+    try:
+        read = normalize_table(
+            table, origin=name, line_numbers=True, separator=separator, min_days=min_days
+        )
+    except DataError as error:
+        if "test" in name.lower() and "days with prices" in str(error):
+            raise DataError(
+                f"{error} If this is a course's test file, upload it together with its"
+                " training file (choose both files at once)."
+            ) from None
+        raise
+    frame = read.frame
     frame.attrs["source"] = f"CSV file {name}"
+    frame.attrs["read"] = ReadReport(
+        files=(name,),
+        days=len(frame),
+        first=frame.index[0].date(),
+        last=frame.index[-1].date(),
+        columns=tuple(frame.columns),
+        dates=read.dates,
+        decimals=read.decimals,
+        separator=SEPARATORS[separator],
+        encoding=decoded.encoding,
+        dropped=read.dropped,
+        ignored=read.ignored,
+        warnings=tuple(frame.attrs["warnings"]),
+    )
     return frame
 
 
-def _read_source(source: str | os.PathLike[str] | bytes | IO) -> tuple[bytes, str]:
+def _fields(line: str, separator: str) -> list[str]:
+    try:
+        return next(csv.reader([line], delimiter=separator), [])
+    except csv.Error:
+        return line.split(separator)
+
+
+def _check_last_line(body: str, separator: str, name: str, skipped_lines: int) -> None:
+    """A file that stops in the middle of a line lost that line's last values."""
+    if body.endswith(("\n", "\r")):
+        return
+    lines = body.rsplit("\n", 2)
+    if len(lines) < 3:
+        return
+    previous, last = (_fields(line.rstrip("\r"), separator) for line in lines[-2:])
+    if 0 < len(last) < len(previous):
+        number = body.count("\n") + 1 + skipped_lines
+        raise DataError(
+            f"Line {number} of {name} is cut off: it has {len(last)} values where the line"
+            f" before has {len(previous)}, and the file ends in the middle of it. Download the"
+            " file again, or delete that line."
+        )
+
+
+def _read_source(source: Source) -> tuple[bytes, str]:
+    if isinstance(source, tuple):
+        name, content = source
+        return bytes(content), str(name)
     if isinstance(source, (bytes, bytearray, memoryview)):
         return bytes(source), "the uploaded file"
     if isinstance(source, (str, os.PathLike)):
         path = Path(source).expanduser()
         if not path.is_file():
             raise DataError(f"There is no file at {path}. Check the path, or upload the file.")
+        check_size(path.stat().st_size, path.name)
         return path.read_bytes(), path.name
     if hasattr(source, "read"):
         content = source.read()
@@ -321,35 +309,6 @@ def _read_source(source: str | os.PathLike[str] | bytes | IO) -> tuple[bytes, st
             content = content.encode("utf-8")
         return bytes(content), Path(str(getattr(source, "name", "") or "")).name or "the file"
     raise TypeError(f"read_price_csv needs a path, bytes or a file, not {type(source).__name__}.")
-
-
-def _decode(content: bytes, name: str) -> str:
-    """The file's text: gzip unpacked, UTF-8 (with or without BOM), UTF-16 or Windows-1252."""
-    if content[:2] == b"\x1f\x8b":
-        try:
-            content = gzip.decompress(content)
-        except (OSError, EOFError, zlib.error):
-            raise DataError(
-                _capital(f"{name} is a damaged .gz file; unpack it and upload the CSV.")
-            ) from None
-    if content[:4] == b"PK\x03\x04":
-        raise DataError(
-            _capital(f"{name} is an Excel workbook or a ZIP archive, not a CSV file.")
-            + " In Excel use File > Save As > CSV, then upload that file."
-        )
-    if content[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        return content.decode("utf-16")
-    head = content[:4096]
-    controls = sum(head.count(bytes([code])) for code in range(32) if code not in (9, 10, 13))
-    if controls > len(head) // 100:
-        raise DataError(
-            _capital(f"{name} is not a CSV text file (it contains binary data).")
-            + " Choose a .csv file with a header line such as Date,Open,High,Low,Close,Volume."
-        )
-    try:
-        return content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return content.decode("cp1252", errors="replace")
 
 
 def _parser_problem(name: str, detail: str, skipped_lines: int) -> str:
@@ -361,7 +320,8 @@ def _parser_problem(name: str, detail: str, skipped_lines: int) -> str:
             f" {expected} columns. Check that line for extra commas (numbers like 1,234"
             " must be in quotes)."
         )
-    return _capital(f"{name} could not be read as a CSV table ({detail.strip()}).")
+    detail = " ".join(detail.split())[:200]
+    return sentence(f"{name} could not be read as a CSV table ({detail}).")
 
 
 def _fix_header_shapes(table: pd.DataFrame) -> pd.DataFrame:
@@ -374,13 +334,25 @@ def _fix_header_shapes(table: pd.DataFrame) -> pd.DataFrame:
     if table.empty or len(table.columns) < 2:
         return table
     first_column = str(table.columns[0])
-    has_date = any(_COLUMN_NAMES.get(_column_key(c)) == "Date" for c in table.columns)
+    has_date = any(canonical_name(c) == "Date" for c in table.columns)
     if first_column.startswith("Unnamed: 0") and not has_date:
         return table.rename(columns={table.columns[0]: "Date"})
-    if _column_key(first_column) != "price":
+    if column_key(first_column) != "price":
         return table
     first = table.iloc[:2, 0].astype("string").str.strip().str.lower().tolist()
     if first[:1] != ["ticker"]:
         return table
     extra_rows = 2 if first[1:] == ["date"] else 1
     return table.iloc[extra_rows:].rename(columns={table.columns[0]: "Date"})
+
+
+__all__ = [
+    "DROPPED",
+    "MIN_DAYS",
+    "PRICE_COLUMNS",
+    "VOLUME",
+    "ReadReport",
+    "read_price_csv",
+    "read_price_csvs",
+    "read_report",
+]
