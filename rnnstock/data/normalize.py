@@ -476,33 +476,26 @@ def _check_order(dates: pd.Series, origin: str | None, line_numbers: bool) -> No
     if min(rising, falling) == 0 or min(rising, falling) > len(steps) // 10:
         return  # in order already, or no order to keep
     direction = 1 if rising >= falling else -1
+    days = values.astype("datetime64[D]").astype(np.int64)
     month = 31
-    for i in range(len(values)):
-        before = values[i - 1] if i > 0 else None
-        after = values[i + 1] if i + 1 < len(values) else None
-        neighbours = [v for v in (before, after) if v is not None]
-        far = all(
-            abs((values[i] - v).astype("timedelta64[D]").astype(np.int64)) > month
-            for v in neighbours
-        )
-        if not far:
-            continue
-        if before is not None and after is not None:
-            gap = (after - before).astype("timedelta64[D]").astype(np.int64) * direction
-            if not 0 < gap <= month:
-                continue
-        else:
-            other = values[i + 1] if before is None else values[i - 1]
-            step = (values[i] - other).astype("timedelta64[D]").astype(np.int64) * direction
-            if (before is None and step < 0) or (after is None and step > 0):
-                continue  # runs the file's way: an early start or a late end, not a typo
-        label = dates.index[i]
-        around = " and ".join(f"{pd.Timestamp(v):%Y-%m-%d}" for v in neighbours)
-        raise DataError(
-            f"{within(origin)}the date {pd.Timestamp(values[i]):%Y-%m-%d} on"
-            f" {row_name(label, line_numbers)} is out of order: the rows around it are dated"
-            f" {around}. Is the year a typo? Fix or delete that line."
-        )
+    far = np.abs(np.diff(days)) > month  # far[i]: rows i and i + 1 are over a month apart
+    against = np.diff(days) * direction < 0  # row i + 1 comes before row i in the file's way
+    typo = np.zeros(len(days), dtype=bool)
+    across = (days[2:] - days[:-2]) * direction  # the neighbours of rows 1 .. n-2
+    typo[1:-1] = far[:-1] & far[1:] & (across > 0) & (across <= month)
+    typo[0] = far[0] & against[0]  # a first row after the second, far from it
+    typo[-1] = far[-1] & against[-1]  # a last row before the one above it
+    if not typo.any():
+        return
+    i = int(np.argmax(typo))
+    neighbours = [values[j] for j in (i - 1, i + 1) if 0 <= j < len(values)]
+    label = dates.index[i]
+    around = " and ".join(f"{pd.Timestamp(v):%Y-%m-%d}" for v in neighbours)
+    raise DataError(
+        f"{within(origin)}the date {pd.Timestamp(values[i]):%Y-%m-%d} on"
+        f" {row_name(label, line_numbers)} is out of order: the rows around it are dated"
+        f" {around}. Is the year a typo? Fix or delete that line."
+    )
 
 
 # -- what looks wrong but is kept ----------------------------------------------------
