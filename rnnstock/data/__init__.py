@@ -151,13 +151,17 @@ def fetch_ticker(
     today = today or datetime.date.today()
     root = _cache_root(cache_dir)
     memory_key = (symbol, str(root), today)
-    with cache._DOWNLOADED_LOCK:
-        if memory_key in cache._DOWNLOADED:
-            return cache._DOWNLOADED[memory_key].copy()
+    frame = cache.remembered_download(memory_key)
+    if frame is not None:
+        return frame
 
     path = ticker_cache_path(symbol, root)
     saved_on = _saved_on(path)
-    frame = _read_copy(path, symbol, saved_on) if saved_on == today else None
+    # A saved copy is read at most once per call, as unpacking it is the costly
+    # part: today's copy before downloading, an older one only if the download
+    # fails. If today's copy is unreadable, it is not read again after a failure.
+    read_first = saved_on == today
+    frame = _read_copy(path, symbol, saved_on) if read_first else None
     if frame is None:
         try:
             raw = (fetcher or yahoo_fetcher)(symbol)
@@ -166,7 +170,7 @@ def fetch_ticker(
             frame = normalize_prices(raw, origin=f"Yahoo Finance's data for {symbol}")
         except Exception as error:  # any failure: fall back to the saved copy if there is one
             reason = _failure_reason(error)
-            saved = _read_copy(path, symbol, saved_on) if saved_on else None
+            saved = _read_copy(path, symbol, saved_on) if saved_on and not read_first else None
             if saved is None:
                 message = str(error) if isinstance(error, FetchError) else None
                 raise FetchError(
@@ -181,6 +185,5 @@ def fetch_ticker(
             _save_copy(path, frame, today)
         except OSError as error:  # a read-only disk must not cost the user the prices
             logger.warning("Could not save %s: %s", path, error)
-    with cache._DOWNLOADED_LOCK:
-        cache._DOWNLOADED[memory_key] = frame
+    cache.remember_download(memory_key, frame)
     return frame.copy()

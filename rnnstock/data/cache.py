@@ -3,6 +3,7 @@
 ``<cache>/prices/`` holds the last download of each ticker (its modification
 date is the download day); ``<cache>/uploads/`` holds uploaded CSV files by
 content. Files are written atomically, so a reader never sees half a file.
+In memory, the :data:`DOWNLOADS_IN_MEMORY` downloads used most recently are kept.
 """
 
 from __future__ import annotations
@@ -84,10 +85,51 @@ def _read_copy(path: Path, symbol: str, saved_on: datetime.date) -> pd.DataFrame
     return frame
 
 
-# Today's downloads by (symbol, cache folder, day), so reruns of a page do not
-# even read the disk; filled and read by rnnstock.data.fetch_ticker.
-_DOWNLOADED: dict[tuple[str, str, datetime.date], pd.DataFrame] = {}
+DOWNLOADS_IN_MEMORY = 64
+"""How many downloaded price histories the server keeps in memory, at most.
+
+A class uses a handful of tickers a day, so 64 keeps all of them with room to
+spare, while one person typing ticker after ticker cannot fill the server's
+memory: a 55-year history takes about 0.8 MB, so 64 of them take about 60 MB
+(300 took 241 MB before there was a limit). When the limit is reached, the
+download used longest ago is dropped; it is read from disk again if needed.
+"""
+
+DownloadKey = tuple[str, str, datetime.date]
+"""(symbol, cache folder, day): the day is part of the key, so tomorrow downloads again."""
+
+# Downloads by DownloadKey, so reruns of a page do not even read the disk;
+# filled and read by rnnstock.data.fetch_ticker through remembered_download and
+# remember_download. A dict keeps the order keys were added in, and each use
+# moves its key to the end, so the first key is always the one used longest
+# ago. Many Streamlit sessions use it at once from their own threads: only
+# touch it while holding the lock.
+_DOWNLOADED: dict[DownloadKey, pd.DataFrame] = {}
 _DOWNLOADED_LOCK = threading.Lock()
+
+
+def remembered_download(key: DownloadKey) -> pd.DataFrame | None:
+    """A copy of the download kept in memory under ``key``, or None.
+
+    The download counts as just used, so it is the last to be dropped.
+    """
+    with _DOWNLOADED_LOCK:
+        frame = _DOWNLOADED.pop(key, None)
+        if frame is None:
+            return None
+        _DOWNLOADED[key] = frame  # back in at the end: the most recently used
+    return frame.copy()  # kept frames are never changed, so copying outside the lock is safe
+
+
+def remember_download(key: DownloadKey, frame: pd.DataFrame) -> None:
+    """Keep ``frame`` in memory under ``key``, dropping the downloads used longest ago
+    so that at most :data:`DOWNLOADS_IN_MEMORY` are kept. Do not change ``frame`` afterwards.
+    """
+    with _DOWNLOADED_LOCK:
+        _DOWNLOADED.pop(key, None)
+        _DOWNLOADED[key] = frame
+        while len(_DOWNLOADED) > DOWNLOADS_IN_MEMORY:
+            del _DOWNLOADED[next(iter(_DOWNLOADED))]
 
 
 def save_upload(content: bytes, filename: str, *, cache_dir: Path | None = None) -> Path:

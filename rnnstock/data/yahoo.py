@@ -8,6 +8,7 @@ whose ``reason`` and message say what happened and suggest an offline sample.
 from __future__ import annotations
 
 import datetime
+import html
 import re
 import threading
 from collections.abc import Callable
@@ -105,6 +106,55 @@ def _failure_reason(error: BaseException) -> str:
     return "error"
 
 
+ERROR_DETAIL_CHARS = 200
+"""At most this many characters of an error's own text are shown in a message.
+
+A failed download's error can carry a whole web page (one of 70,000
+characters was measured); a sentence or two says what happened, and the rest
+would fill the screen.
+"""
+
+# What a web page holds besides its words. Each pattern ends at the end of the
+# text if the page is cut short, and a tag stops at the next "<", so the work
+# grows with the text's length and no more.
+_PAGE_CODE = re.compile(
+    r"<script\b.*?(?:</script\s*>|\Z)|<style\b.*?(?:</style\s*>|\Z)|<!--.*?(?:-->|\Z)",
+    re.IGNORECASE | re.DOTALL,
+)
+_TAG = re.compile(r"<[a-zA-Z/!?][^<>]*(?:>|\Z)")
+
+
+def _readable(text: str, limit: int = ERROR_DETAIL_CHARS) -> str:
+    """``text`` as a short line of words: no web-page tags, scripts or styles, spaces
+    folded, and at most ``limit`` characters (cut at a word, ending in "…")."""
+    text = _TAG.sub(" ", _PAGE_CODE.sub(" ", text))
+    text = html.unescape(text).replace("<", " ").replace(">", " ")
+    text = " ".join(text.split()).rstrip(",;:")
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if " " in cut[limit // 2 :]:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" .,;:") + "…"
+
+
+def _error_detail(error: BaseException | None) -> str:
+    """What an unexpected error says, short: its kind, its HTTP status and its first words.
+
+    Our own DataError messages are already written for the reader and are kept whole.
+    """
+    if error is None:
+        return "no details"
+    if isinstance(error, DataError):
+        return str(error).strip()
+    words = _readable(str(error))
+    status = getattr(getattr(error, "response", None), "status_code", None)
+    kind = type(error).__name__
+    if isinstance(status, int) and str(status) not in words:
+        kind = f"{kind}, HTTP status {status}"
+    return f"{kind}: {words}" if words else kind
+
+
 def _sample_hint() -> str:
     return f"pick an offline sample such as {SAMPLES['msft'].label}"
 
@@ -134,9 +184,16 @@ def _failure_message(reason: str, symbol: str, error: BaseException | None = Non
             f"Yahoo Finance could not be reached to download {symbol}; is this computer"
             f" online? Check the internet connection, or {hint}."
         )
-    detail = str(error).strip() if error is not None else ""
-    detail = detail if isinstance(error, DataError) else f"{type(error).__name__}: {detail}"
-    return f"Downloading {symbol} from Yahoo Finance failed ({detail}). Try again later, or {hint}."
+    status = getattr(getattr(error, "response", None), "status_code", None)
+    if isinstance(status, int) and status >= 500:
+        return (
+            f"Yahoo Finance had a problem on its side and could not send {symbol}"
+            f" ({_error_detail(error)}). Try again later, or {hint}."
+        )
+    return (
+        f"Downloading {symbol} from Yahoo Finance failed ({_error_detail(error)})."
+        f" Try again later, or {hint}."
+    )
 
 
 def _failure_notice(reason: str, symbol: str, saved_on: datetime.date) -> str:
