@@ -3,7 +3,7 @@
 import streamlit as st
 
 from rnnstock.charts import price_figure, split_figure
-from rnnstock.web.data import lazy_tabs, summary_statistics
+from rnnstock.web.data import dropped_when_read, lazy_tabs, missing_values, summary_statistics
 from rnnstock.web.pages import DATA
 from rnnstock.web.sidebar import loaded, require_prices
 from rnnstock.web.split import split_controls
@@ -48,4 +48,7 @@ if statistics.open:
         stats.subheader("Summary statistics")
         stats.table(summary_statistics(prices))
         missing.subheader("Missing values")
-        missing.table(prices.isna().sum().rename("missing"))
+        missing.table(missing_values(prices))
+        dropped = dropped_when_read(prices)
+        if dropped:
+            missing.caption(dropped)

@@ -147,7 +147,7 @@ def test_a_messy_csv_upload_is_read():
 
 
 def test_a_broken_csv_upload_shows_a_message():
-    app = upload(open_app(data_source="csv"), "broken.csv", b"day,price\n1,2\n")
+    app = upload(open_app(data_source="csv"), "broken.csv", b"day,amount\n1,2\n")
     assert not app.exception
     assert any("broken.csv" in e and "price column" in e for e in said(app.main.error))
     assert not app.get("plotly_chart")

@@ -1,4 +1,5 @@
-"""The Data page's pieces: tabs drawn only when open, the statistics table."""
+"""The Data page's pieces: tabs drawn only when open, the statistics table, and what
+reading the file left out."""
 
 from __future__ import annotations
 
@@ -25,8 +26,37 @@ def summary_statistics(prices: pd.DataFrame) -> pd.io.formats.style.Styler:
     with thousands separators."""
     whole = [column for column in prices.columns if column == "Volume"]
     return (
-        prices.describe()
+        _plain(prices)
+        .describe()
         .style.format("{:,.2f}")
         .format("{:,.0f}", subset=(["count"], prices.columns))
         .format("{:,.0f}", subset=(slice(None), whole))
     )
+
+
+def dropped_when_read(prices: pd.DataFrame) -> str | None:
+    """The rows without any price that reading the file dropped (blank lines, Yahoo's
+    'null' holiday rows), which the missing-values count no longer shows; None if none."""
+    report = prices.attrs.get("read")
+    dropped = getattr(report, "dropped", 0)
+    if not dropped:
+        return None
+    rows = "1 row" if dropped == 1 else f"{dropped:,} rows"
+    files = "the file was" if len(getattr(report, "files", ())) <= 1 else "the files were"
+    return (
+        f"{rows} without any price (blank lines, or 'null' rows such as Yahoo's for holidays)"
+        f" dropped when {files} read: they are not counted as missing here."
+    )
+
+
+def missing_values(prices: pd.DataFrame) -> pd.Series:
+    """Empty cells per column, as the statistics table lists them."""
+    return _plain(prices).isna().sum().rename("missing")
+
+
+def _plain(prices: pd.DataFrame) -> pd.DataFrame:
+    """The prices without their ``attrs`` (the read report, warnings), which pandas
+    carries into every table made from them and Streamlit cannot send as JSON."""
+    plain = prices.copy(deep=False)
+    plain.attrs = {}
+    return plain

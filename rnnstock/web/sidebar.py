@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import datetime
+import hashlib
+import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pandas as pd
 import streamlit as st
 
-from rnnstock.data import DataError, fetch_ticker, list_samples, load_sample, read_price_csv
+from rnnstock.data import DataError, fetch_ticker, list_samples, load_sample, read_price_csvs
+from rnnstock.data.limits import MAX_FILE_MB
 from rnnstock.settings import TARGETS
 from rnnstock.specs import DataSpec
 from rnnstock.web import state
@@ -16,6 +20,10 @@ from rnnstock.web.text import literal
 
 SOURCES = {"sample": "Offline sample", "ticker": "Ticker (Yahoo Finance)", "csv": "CSV upload"}
 MESSAGE_LIMIT = 600  # characters of a loader's message shown (an HTML error page is not)
+MAX_WARNINGS = 4  # implausible-price warnings shown beside the data (one of each kind)
+TITLE_LIMIT = 60  # characters of uploaded file names in a title (chart titles, the runs)
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -48,9 +56,30 @@ def cached_sample(name: str) -> pd.DataFrame:
     return load_sample(name)
 
 
-@st.cache_data(show_spinner="Reading the CSV file…", max_entries=16)
-def cached_csv(content: bytes, filename: str) -> pd.DataFrame:
-    return read_price_csv(content, name=filename)
+UploadKey = tuple[tuple[str, str], ...]  # (file name, sha256 of its bytes) per file
+
+
+@st.cache_data(show_spinner="Reading the CSV files…", max_entries=16)
+def cached_upload(
+    key: UploadKey, _files: tuple[tuple[str, bytes], ...]
+) -> tuple[pd.DataFrame | None, str | None]:
+    """The uploaded files as one history, or why not: ``(prices, None)`` or ``(None, message)``.
+
+    The outcome is cached, a refusal too: an exception is not, and a refused file
+    would be read again on every click of the session (a gzip bomb took minutes
+    each time). ``key``, the files' names and contents' sha256 (computed once per
+    upload), is the cache key; the bytes themselves are not hashed on every run.
+    """
+    try:
+        return read_price_csvs(list(_files)), None
+    except DataError as error:
+        return None, str(error)
+    except Exception as error:  # a bug in the reader: said once, not raised on every click
+        logger.exception("reading the uploaded files %s failed", [name for name, _ in key])
+        return None, (
+            f"rnnstock met an error it did not expect ({type(error).__name__}) while reading"
+            " them; the server's log has the details."
+        )
 
 
 @st.cache_data(show_spinner="Downloading from Yahoo Finance…", max_entries=32)
@@ -83,7 +112,46 @@ def data_sidebar() -> LoadedData:
         st.sidebar.caption(
             f"{len(data.prices):,} trading days  \n{first:%Y-%m-%d} to {last:%Y-%m-%d}"
         )
+        _price_warnings(data.prices)
+        if source == "csv":
+            _how_read(data.prices)
     return data
+
+
+def _price_warnings(prices: pd.DataFrame) -> None:
+    """Implausible prices that were kept (High below Low, a gap, ...), from any source:
+    in sight beside the data, never a silent accept; one line each, in one box."""
+    warnings = [str(warning) for warning in prices.attrs.get("warnings") or ()]
+    if not warnings:
+        return
+    lines = [literal(warning, MESSAGE_LIMIT) for warning in warnings[:MAX_WARNINGS]]
+    if len(warnings) > MAX_WARNINGS:
+        lines.append(f"…and {len(warnings) - MAX_WARNINGS} more.")
+    st.sidebar.warning("  \n".join(lines), icon=":material/warning:")
+
+
+def _how_read(prices: pd.DataFrame) -> None:
+    """What ``python -m rnnstock inspect`` prints: days, dates, columns kept, how dates
+    and decimals were read, rows dropped. Open after a fresh upload, so that a class
+    sees what was made of its file; closed, it stays closed until the next upload."""
+    report = prices.attrs.get("read")
+    if report is None:
+        return
+    count = len(report.files)
+    label = "How the file was read" if count == 1 else f"How the {count} files were read"
+    with st.sidebar.expander(
+        label, key=state.UPLOAD_FACTS, on_change="rerun", icon=":material/fact_check:"
+    ):
+        # Less what is in sight already: the days and dates (the caption above) and the
+        # warnings (the warning box).
+        days = f"{report.days:,} trading days"
+        warned = tuple(report.warnings)
+        facts = [
+            line
+            for line in report.lines()
+            if not line.startswith(days) and not any(warning in line for warning in warned)
+        ]
+        st.markdown("\n".join(f"- {literal(line, MESSAGE_LIMIT)}" for line in facts))
 
 
 def _sample() -> LoadedData:
@@ -132,33 +200,69 @@ def _ticker() -> LoadedData:
 
 
 def _csv() -> LoadedData:
-    upload = st.sidebar.file_uploader(
-        "CSV file of daily prices",
+    uploads = st.sidebar.file_uploader(
+        "CSV files of daily prices",
         type=["csv", "txt", "gz"],
+        accept_multiple_files=True,
+        max_upload_size=MAX_FILE_MB,  # the browser says so before sending a larger file
         key=state.CSV_UPLOAD,
-        help="A Date column and at least one of Open, High, Low, Close, Adj Close."
-        " Yahoo and Kaggle exports work as they are.",
+        on_change=_forget_removed_uploads,
+        help="A Date column and at least one of Open, High, Low, Close, Adj Close, as Yahoo,"
+        " Kaggle, Nasdaq.com, Investing.com or a spreadsheet export them. Several files of"
+        " one stock (a course's train and test files) make one history.",
     )
-    if upload is not None:
-        # Kept when the user switches to a sample and back: the uploader forgets it.
-        st.session_state[state.UPLOAD] = (upload.name, upload.getvalue())
+    if uploads and tuple(upload.file_id for upload in uploads) != st.session_state.get(
+        state.UPLOAD_IDS
+    ):
+        _keep(uploads)
     kept = st.session_state.get(state.UPLOAD)
     linked = st.session_state.get(state.LINKED_CSV)
-    if kept is None:
+    if not kept:
         st.sidebar.info(
             f"Upload **{literal(linked)}** to run the experiment of the link you opened."
             if linked
             else "Upload a CSV with a Date column and prices."
         )
         return LoadedData(DataSpec(), "", None)
-    name, content = kept
-    if upload is None:
-        st.sidebar.caption(f"Using {literal(name)}, uploaded earlier.")
-    spec = DataSpec("csv", name)
-    try:
-        return LoadedData(spec, name, cached_csv(content, name))
-    except DataError as error:
-        return _failed(spec, name, str(error))
+    title = upload_title([name for name, _ in kept])
+    if not uploads:
+        st.sidebar.caption(f"Using {literal(title)}, uploaded earlier.")
+    spec = DataSpec("csv", title)
+    prices, error = cached_upload(st.session_state[state.UPLOAD_KEY], kept)
+    if error is not None:
+        return _failed(spec, title, error)
+    return LoadedData(spec, title, prices)
+
+
+def _keep(uploads: Sequence) -> None:
+    """A new upload, kept in the session: the uploader forgets its files when the user
+    switches to a sample, and the files are hashed here once, not on every run."""
+    files = tuple((upload.name, upload.getvalue()) for upload in uploads)
+    st.session_state[state.UPLOAD] = files
+    st.session_state[state.UPLOAD_KEY] = tuple(
+        (name, hashlib.sha256(content).hexdigest()) for name, content in files
+    )
+    st.session_state[state.UPLOAD_IDS] = tuple(upload.file_id for upload in uploads)
+    st.session_state[state.UPLOAD_FACTS] = True  # how they were read, in sight
+
+
+def _forget_removed_uploads() -> None:
+    """The user removed the last file from the uploader: use none. (Switching to a sample
+    and back empties the uploader too, but changes nothing, so the files stay kept.)"""
+    if not st.session_state.get(state.CSV_UPLOAD):
+        for key in (state.UPLOAD, state.UPLOAD_KEY, state.UPLOAD_IDS):
+            st.session_state.pop(key, None)
+
+
+def upload_title(names: Sequence[str]) -> str:
+    """The uploaded files' names as a title: joined, and shortened when long."""
+    joined = " + ".join(names)
+    if len(joined) <= TITLE_LIMIT:
+        return joined
+    more = f" + {len(names) - 1} more" if len(names) > 1 else ""
+    room = TITLE_LIMIT - len(more)
+    first = names[0] if len(names[0]) <= room else names[0][: room - 1] + "…"
+    return first + more
 
 
 def _failed(spec: DataSpec, title: str, message: str, *, retry: bool = False) -> LoadedData:

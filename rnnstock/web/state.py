@@ -45,7 +45,9 @@ STORE = "settings"  # setting key -> the value its widget shows (and LEARN_FOLLO
 LOADED_DATA = "loaded_data"  # the sidebar's LoadedData for this run
 URL_RESTORED = "url_restored"  # a shared link's settings were read (once per session)
 LINKED_CSV = "linked_csv"  # the CSV file a shared link names
-UPLOAD = "upload"  # (file name, bytes) of the last CSV uploaded, kept across sources
+UPLOAD = "upload"  # ((file name, bytes), ...): the CSV files last uploaded, kept across sources
+UPLOAD_KEY = "upload_key"  # ((file name, sha256), ...) of those files: the reader's cache key
+UPLOAD_IDS = "upload_ids"  # the uploader's ids of those files (a new upload has new ones)
 TICKER_FAILURE = "ticker_failure"  # (ticker, message) of the last failed download
 OWNER = "owner"  # this session's owner id when the browser sends no cookie
 KERAS_CHECK = "learn_keras_check"  # the Learn page's last comparison with Keras
@@ -61,6 +63,7 @@ DATA_SOURCE = "data_source"
 SAMPLE_NAME = "sample_name"
 TICKER = "ticker"
 CSV_UPLOAD = "csv_upload"
+UPLOAD_FACTS = "upload_facts"  # the expander saying how the uploaded files were read
 RETRY_TICKER = "retry_ticker"
 
 # The settings one value of which serves every page (the data split)...

@@ -110,7 +110,7 @@ def test_a_messy_csv_upload_works_and_a_broken_one_shows_a_message(app: AppPage)
     app.wait_for_charts()
     app.snap("csv-upload")
 
-    upload(app, "broken.csv", "day,price\n1,2\n2,3\n")
+    upload(app, "broken.csv", "day,amount\n1,2\n2,3\n")
     expect(app.sidebar().locator(ERROR)).to_contain_text("broken.csv could not be loaded")
     expect(app.main().locator(ERROR)).to_contain_text("broken.csv, there is no price column")
     expect(app.main().get_by_test_id("stPlotlyChart")).to_have_count(0)
