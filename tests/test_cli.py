@@ -64,7 +64,10 @@ def test_run_prints_metrics_beside_baselines_and_writes_files(tmp_path, capsys):
     assert {p.name for p in out.iterdir()} == {
         "predictions.csv",
         "model.keras",
+        "model.zip",
         "chart.html",
+        "card.md",
+        "card.html",
         "forecast.csv",
     }
     assert len(pd.read_csv(out / "forecast.csv")) == 5

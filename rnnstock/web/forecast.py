@@ -11,11 +11,11 @@ from rnnstock.forecast import backtest, error_by_horizon, forecast_future
 from rnnstock.jobs import DONE, Job
 from rnnstock.settings import check
 from rnnstock.specs import ExperimentSpec, ModelSpec, TrainSpec
+from rnnstock.text import literal
 from rnnstock.web import runs, state
 from rnnstock.web.pages import FORECAST, TRAIN, link
 from rnnstock.web.sidebar import LoadedData
 from rnnstock.web.split import split_from_state
-from rnnstock.web.text import literal
 from rnnstock.web.widgets import widget
 
 PAGE = FORECAST.url

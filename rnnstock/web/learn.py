@@ -13,11 +13,11 @@ from rnnstock import learn
 from rnnstock.charts import gradient_figure, scaling_figure
 from rnnstock.settings import CELLS, check, default
 from rnnstock.specs import ModelSpec
+from rnnstock.text import literal
 from rnnstock.web import content, state
 from rnnstock.web.pages import COMPARE, DATA, FORECAST, LEARN, TRAIN, PageInfo, link
 from rnnstock.web.sidebar import LoadedData
 from rnnstock.web.split import split_from_state
-from rnnstock.web.text import literal
 from rnnstock.web.widgets import widget
 from rnnstock.windows import split_series
 

@@ -18,9 +18,9 @@ import streamlit as st
 
 from rnnstock.data import SAMPLES, DataError, validate_ticker
 from rnnstock.settings import DATA_SOURCES, SETTINGS
+from rnnstock.text import MAX_SHOWN, literal
 from rnnstock.web import state
 from rnnstock.web.pages import COMPARE, TRAIN
-from rnnstock.web.text import MAX_SHOWN, literal
 
 SPLIT = state.SHARED  # the data split, shared by the pages and carried by both links
 NETWORK = (

@@ -21,8 +21,9 @@ from rnnstock.charts import loss_figure
 from rnnstock.jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, Job, JobManager
 from rnnstock.specs import ExperimentSpec, SplitSpec
 from rnnstock.web import state
+from rnnstock.text import literal
 from rnnstock.web.sidebar import LoadedData
-from rnnstock.web.text import literal
+from rnnstock.windows import windowed_split
 
 T = TypeVar("T")
 KEEP_MODELS = 3  # older runs keep their predictions and scores, not their Keras model

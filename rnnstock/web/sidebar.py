@@ -15,8 +15,8 @@ from rnnstock.data import DataError, fetch_ticker, list_samples, load_sample, re
 from rnnstock.data.limits import MAX_FILE_MB
 from rnnstock.settings import TARGETS
 from rnnstock.specs import DataSpec
+from rnnstock.text import literal
 from rnnstock.web import state
-from rnnstock.web.text import literal
 
 SOURCES = {"sample": "Offline sample", "ticker": "Ticker (Yahoo Finance)", "csv": "CSV upload"}
 MESSAGE_LIMIT = 600  # characters of a loader's message shown (an HTML error page is not)

@@ -9,9 +9,9 @@ import streamlit as st
 
 from rnnstock.settings import default
 from rnnstock.specs import SplitSpec
+from rnnstock.text import literal
 from rnnstock.web import state
 from rnnstock.web.sidebar import LoadedData
-from rnnstock.web.text import literal
 from rnnstock.web.widgets import widget
 from rnnstock.windows import windowed_split
 

@@ -22,11 +22,11 @@ from rnnstock.jobs import DONE, Job
 from rnnstock.presets import PRESETS, get_preset
 from rnnstock.settings import learning_rate_for
 from rnnstock.specs import ExperimentSpec, ModelSpec, SplitSpec, TrainSpec
+from rnnstock.text import literal
 from rnnstock.web import runs, state
 from rnnstock.web.pages import TRAIN
 from rnnstock.web.sidebar import LoadedData
 from rnnstock.web.split import split_controls
-from rnnstock.web.text import literal
 from rnnstock.web.widgets import widget
 
 PAGE = TRAIN.url
@@ -233,27 +233,66 @@ def results(job: Job) -> None:
 
 
 def downloads(result, figure: go.Figure) -> None:
-    stem = f"rnnstock-{result.spec.model.cell.lower()}-{result.spec.key()[:8]}"
-    csv_col, model_col, chart_col = st.columns(3)
-    csv_col.download_button(
-        "Predictions (CSV)",
-        result.predictions.to_csv(index_label="Date").encode(),
-        file_name=f"{stem}.csv",
-        mime="text/csv",
-        icon=":material/download:",
-    )
-    if result.has_model:
-        model_col.download_button(
-            "Model (.keras)",
-            result.model_bytes,
-            file_name=f"{stem}.keras",
-            mime="application/zip",
-            icon=":material/download:",
+    """The run's files, one button each. All but the small CSV are made when clicked
+    (Streamlit calls the function then, on another thread): a rerun does not rebuild
+    megabytes of HTML, and no click reruns the page."""
+    from rnnstock.runcard import card_html, card_markdown
+    from rnnstock.runfiles import chart_html, model_archive, predictions_csv, run_stem
+
+    stem = run_stem(result)
+    files = [
+        (
+            "Predictions (CSV)",
+            predictions_csv(result),
+            f"{stem}.csv",
+            "text/csv",
+            "The test days: real, predicted and both baselines' prices.",
         )
-    chart_col.download_button(
-        "Chart (HTML)",
-        figure.to_html(include_plotlyjs="cdn").encode(),
-        file_name=f"{stem}.html",
-        mime="text/html",
-        icon=":material/download:",
-    )
+    ]
+    if result.has_model:
+        files.append(
+            (
+                "Model (.zip)",
+                lambda: model_archive(result),
+                f"{stem}.zip",
+                "application/zip",
+                "The model with its scaling and load.py, whose predict_dollars() returns"
+                " prices; README.txt inside says how.",
+            )
+        )
+    files += [
+        (
+            "Chart (HTML)",
+            lambda: chart_html(figure),
+            f"{stem}.html",
+            "text/html",
+            "The chart as shown, with Plotly inside (about 5 MB): it opens offline.",
+        ),
+        (
+            "Card (HTML)",
+            lambda: card_html(result, figure),
+            f"{stem}-card.html",
+            "text/html",
+            "The run card with the chart: data and its fingerprint, every setting, the scores"
+            " beside both baselines, training facts, versions (about 5 MB, opens offline).",
+        ),
+        (
+            "Card (.md)",
+            lambda: card_markdown(result),
+            f"{stem}-card.md",
+            "text/markdown",
+            "The run card as Markdown, without the chart.",
+        ),
+    ]
+    for column, (label, data, name, mime, help_text) in zip(
+        st.columns(len(files)), files, strict=True
+    ):
+        column.download_button(
+            label,
+            data,
+            file_name=name,
+            mime=mime,
+            help=help_text,
+            icon=":material/download:",
+            on_click="ignore",
+        )

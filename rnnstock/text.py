@@ -1,4 +1,5 @@
-"""Text from outside (a link, a file name, a column, a cell) shown as plain text."""
+"""Text from outside (a link, a file name, a column, a cell) shown as plain text in Markdown:
+what the pages and the run card quote is escaped here, in one place."""
 
 from __future__ import annotations
 
