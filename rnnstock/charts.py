@@ -344,6 +344,40 @@ def log_ticks(low: float, high: float, *, least: int = 3, most: int = 7) -> tupl
     return values.tolist(), _tick_labels(values, np.full(len(values), step))
 
 
+def learning_figure(
+    test_days: pd.DataFrame, progress: EpochProgress, cell: str, target: str
+) -> go.Figure:
+    """The test days' predictions as the model stands after an epoch, beside the real
+    prices (``test_days['actual']``), redrawn while it learns; the title keeps score."""
+    from rnnstock.evaluation import rmse
+
+    actual = test_days["actual"]
+    figure = go.Figure()
+    figure.add_trace(
+        go.Scatter(x=actual.index, y=actual, name="Real", line={"color": REAL, "width": 2.5})
+    )
+    figure.add_trace(
+        go.Scatter(
+            x=actual.index,
+            y=progress.predicted,
+            name=f"Predicted ({cell}) after epoch {progress.epoch}",
+            line={"color": PREDICTED, "width": 2.5},
+        )
+    )
+    heading = f"Learning: epoch {progress.epoch} of {progress.epochs}"
+    _style(figure, heading, f"{target} price")
+    # Two lines, broken where the score starts: the chart often has half the page.
+    score = (
+        f"test RMSE {rmse(actual, progress.predicted):,.2f},"
+        f" {PERSISTENCE_SHORT} {rmse(actual, test_days[PERSISTENCE]):,.2f}"
+    )
+    figure.update_layout(title_text=f"{heading}<br>{score}")
+    _size(figure, 450)
+    # Redrawn every second: the legend and any zoom stay where the user left them.
+    figure.update_layout(uirevision="learning")
+    return figure
+
+
 def loss_figure(progress: list[EpochProgress]) -> go.Figure:
     """Training (and validation) loss by epoch, on a log scale as losses shrink by decades."""
     epochs = [p.epoch for p in progress]

@@ -59,6 +59,12 @@ class Job:
     finished: float | None = None
     result: ExperimentResult | None = None
     error: str | None = None
+    test_days: pd.DataFrame | None = None  # watched jobs: real prices and persistence, by day
+
+    @property
+    def watched(self) -> EpochProgress | None:
+        """The latest progress that carries test predictions (watched jobs only)."""
+        return next((p for p in reversed(self.progress) if p.predicted is not None), None)
 
     @property
     def done(self) -> bool:
@@ -161,13 +167,23 @@ class JobManager:
     # -- what the pages call -------------------------------------------------
 
     def submit(
-        self, spec: ExperimentSpec, *, prices: pd.DataFrame | None = None, label: str = ""
+        self,
+        spec: ExperimentSpec,
+        *,
+        prices: pd.DataFrame | None = None,
+        label: str = "",
+        watch: pd.DataFrame | None = None,
     ) -> Job:
-        """Queue a training; returns at once. ``prices`` saves the worker a reload."""
+        """Queue a training; returns at once. ``prices`` saves the worker a reload.
+
+        ``watch``, the test days (their real prices and the persistence forecast,
+        see ``rnnstock.web.runs``), asks the worker for the test predictions as the
+        model learns (``run_experiment``'s ``watch``); the page draws them beside.
+        """
         if self._closed:
             raise RuntimeError("The job manager has been shut down.")
         job_id = f"job-{next(self._ids)}-{spec.key()[:6]}"
-        job = Job(id=job_id, spec=spec, label=label or spec.model.describe())
+        job = Job(id=job_id, spec=spec, label=label or spec.model.describe(), test_days=watch)
         cancel_flag = self._manager.Event()
         with self._lock:
             self._replace_workers_if_due()
@@ -175,7 +191,13 @@ class JobManager:
             self._jobs[job_id] = job
             self._cancel_flags[job_id] = cancel_flag
             future = self._executor.submit(
-                _train_in_worker, job_id, spec, prices, self._events, cancel_flag
+                _train_in_worker,
+                job_id,
+                spec,
+                prices,
+                self._events,
+                cancel_flag,
+                watch is not None,
             )
             self._futures[job_id] = future
         future.add_done_callback(lambda done, job=job: self._finish(job, done))
@@ -362,7 +384,7 @@ def _prepare_worker() -> None:
     import rnnstock.experiment  # noqa: F401
 
 
-def _train_in_worker(job_id, spec, prices, events, cancel_flag) -> ExperimentResult:
+def _train_in_worker(job_id, spec, prices, events, cancel_flag, watch) -> ExperimentResult:
     """Runs in a worker process: one experiment, reporting back through ``events``."""
     from rnnstock.backend import import_keras
     from rnnstock.experiment import run_experiment
@@ -379,4 +401,5 @@ def _train_in_worker(job_id, spec, prices, events, cancel_flag) -> ExperimentRes
         on_epoch=lambda progress: events.put((job_id, "epoch", progress)),
         should_stop=cancel_flag.is_set,
         prices=prices,
+        watch=watch,
     )

@@ -42,6 +42,7 @@ class EpochProgress:
     val_loss: float | None
     seconds: float  # this epoch's wall time
     elapsed: float  # since training started
+    predicted: np.ndarray | None = None  # the test days' predictions now, in prices (watched)
 
     @property
     def eta(self) -> float:
@@ -73,6 +74,24 @@ class TrainingHistory:
 
 OnEpoch = Callable[[EpochProgress], None]
 ShouldStop = Callable[[], bool]
+Watch = Callable[["keras.Model"], "np.ndarray"]
+"""The model's predictions for the test days, in prices, as it stands after an epoch."""
+
+WATCH_SHARE = 0.05
+"""Of each epoch's time, at most this share goes to watching the test predictions.
+
+A watched training predicts the test days after every epoch, so the page can
+redraw the chart as the model learns. On a long run whose epochs are short
+beside one prediction, it predicts every k-th epoch instead, with k chosen from
+the last prediction's cost. (bench/watch.py measures what it costs.)
+"""
+
+
+def watch_stride(predict_seconds: float, epoch_seconds: float) -> int:
+    """Epochs between two watched ones, so predicting takes at most ``WATCH_SHARE``."""
+    if epoch_seconds <= 0:
+        return 1
+    return max(1, math.ceil(predict_seconds / (WATCH_SHARE * epoch_seconds)))
 
 
 def keep_freed_memory() -> bool:
@@ -143,14 +162,33 @@ def make_optimizer(spec: TrainSpec):
     return optimizer_class(learning_rate=spec.learning_rate)
 
 
-def _progress_callback(history: TrainingHistory, epochs: int, on_epoch, should_stop):
+def _progress_callback(
+    history: TrainingHistory, epochs: int, on_epoch, should_stop, watch: Watch | None = None
+):
     keras = import_keras()
 
     class Progress(keras.callbacks.Callback):
-        """Times each epoch, reports it, and stops cooperatively when asked."""
+        """Times each epoch, reports it (with the test predictions when watched), and
+        stops cooperatively when asked."""
 
         def on_train_begin(self, logs=None):
             self.started = time.perf_counter()
+            self.next_watched = 0  # 0-based epoch
+            self.watched = 0
+
+        def _watch(self, epoch: int, seconds: float):
+            """The test predictions after this epoch, if it is one to watch."""
+            if watch is None or epoch < self.next_watched or epoch + 1 == epochs:
+                return None  # the last epoch's predictions are the result's own
+            started = time.perf_counter()
+            predicted = watch(self.model)
+            cost = time.perf_counter() - started
+            self.watched += 1
+            # The first prediction traces the model's predict function once: not a cost
+            # that comes back, so it does not space out the next ones.
+            stride = 1 if self.watched == 1 else watch_stride(cost, seconds)
+            self.next_watched = epoch + stride
+            return predicted
 
         def on_epoch_begin(self, epoch, logs=None):
             self.epoch_started = time.perf_counter()
@@ -169,6 +207,7 @@ def _progress_callback(history: TrainingHistory, epochs: int, on_epoch, should_s
                 history.val_loss.append(float(logs["val_loss"]))
             history.epoch_seconds.append(seconds)
             if on_epoch is not None:
+                predicted = None if history.cancelled else self._watch(epoch, seconds)
                 on_epoch(
                     EpochProgress(
                         epoch=epoch + 1,
@@ -177,6 +216,7 @@ def _progress_callback(history: TrainingHistory, epochs: int, on_epoch, should_s
                         val_loss=history.val_loss[-1] if "val_loss" in logs else None,
                         seconds=seconds,
                         elapsed=now - self.started,
+                        predicted=predicted,
                     )
                 )
 
@@ -231,19 +271,21 @@ def fit(
     *,
     on_epoch: OnEpoch | None = None,
     should_stop: ShouldStop | None = None,
+    watch: Watch | None = None,
 ) -> TrainingHistory:
     """Train ``model`` (already built under the seed) on ``windows``.
 
-    ``on_epoch`` is called after every epoch; ``should_stop`` is polled after
-    every ``STEPS_PER_EXECUTION`` batches (and at each epoch's end) and ends
-    training there when it says so.
+    ``on_epoch`` is called after every epoch, its progress carrying ``watch(model)``
+    (the test predictions) on the epochs :data:`WATCH_SHARE` allows; ``should_stop``
+    is polled after every ``STEPS_PER_EXECUTION`` batches (and at each epoch's end)
+    and ends training there when it says so.
     """
     keras = import_keras()
     keep_freed_memory()
     xla = use_xla(spec, len(windows.X_train)) and supports_xla(model)
     compile_model(model, spec, jit_compile=xla, steps_per_execution=STEPS_PER_EXECUTION)
     history = TrainingHistory()
-    callbacks = [_progress_callback(history, spec.epochs, on_epoch, should_stop)]
+    callbacks = [_progress_callback(history, spec.epochs, on_epoch, should_stop, watch)]
     early_stopping = None
     validation = None
     if len(windows.X_val):

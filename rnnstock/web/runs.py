@@ -17,11 +17,12 @@ from typing import TypeVar
 import pandas as pd
 import streamlit as st
 
-from rnnstock.charts import loss_figure
+from rnnstock.baselines import PERSISTENCE, persistence
+from rnnstock.charts import learning_figure, loss_figure
 from rnnstock.jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, Job, JobManager
 from rnnstock.specs import ExperimentSpec, SplitSpec
-from rnnstock.web import state
 from rnnstock.text import literal
+from rnnstock.web import state
 from rnnstock.web.sidebar import LoadedData
 from rnnstock.windows import windowed_split
 
@@ -61,9 +62,18 @@ def my_runs() -> OwnerRuns:
     return owners().of(state.owner_id())
 
 
-def submit(spec: ExperimentSpec, data: LoadedData, label: str = "") -> Job:
-    """Queue a training and add it to this browser's runs."""
-    job = job_manager().submit(spec, prices=data.prices, label=label or spec.model.describe())
+def submit(spec: ExperimentSpec, data: LoadedData, label: str = "", *, watch: bool = False) -> Job:
+    """Queue a training and add it to this browser's runs; ``watch`` asks for the test
+    predictions after each epoch, which the progress panel draws as the model learns."""
+    test_days = None
+    if watch:
+        split = windowed_split(data.prices, spec.split)
+        test_days = pd.DataFrame(
+            {"actual": split.test, PERSISTENCE: persistence(split)}, index=split.test.index
+        )
+    job = job_manager().submit(
+        spec, prices=data.prices, label=label or spec.model.describe(), watch=test_days
+    )
     mine = my_runs()
     mine.runs.append(job.id)
     mine.data[job.id] = data.title
@@ -157,7 +167,17 @@ def _draw_progress(page: str, jobs: list[Job]) -> None:
         st.progress(job.fraction, text=label + status_line(job, manager))
     unfinished = [job for job in jobs if not job.done]
     if len(jobs) == 1 and unfinished and jobs[0].progress:
-        st.plotly_chart(loss_figure(jobs[0].progress), key=f"{page}.live_loss")
+        job = jobs[0]
+        watched = job.watched
+        if watched is not None and job.test_days is not None:
+            learning, loss = st.columns([3, 2])
+            learning.plotly_chart(
+                learning_figure(job.test_days, watched, job.spec.model.cell, job.spec.split.target),
+                key=f"{page}.learning",
+            )
+            loss.plotly_chart(loss_figure(job.progress), key=f"{page}.live_loss")
+        else:
+            st.plotly_chart(loss_figure(job.progress), key=f"{page}.live_loss")
     if unfinished:
         if st.button("Cancel", icon=":material/stop:", key=f"{page}.cancel"):
             for job in unfinished:

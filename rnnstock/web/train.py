@@ -154,7 +154,7 @@ def settings(data: LoadedData) -> ExperimentSpec | None:
 
 
 def start(spec: ExperimentSpec, data: LoadedData) -> Job:
-    job = runs.submit(spec, data)
+    job = runs.submit(spec, data, watch=True)
     runs.show(PAGE, [job])
     return job
 
