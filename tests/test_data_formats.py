@@ -215,9 +215,15 @@ def test_two_digit_years_are_never_in_the_future():
     ("year", "says"), [("1500", "before 1900"), ("2999", "after today"), ("2226", "after today")]
 )
 def test_dates_out_of_range_are_a_message_naming_the_line(year, says):
-    lines = price_lines()
-    lines[7] = year + lines[7][4:]
-    with pytest.raises(DataError, match=f'"{year}-.*" on line 9 is {says}'):
+    lines = [year + line[4:] for line in price_lines()]  # the whole file in that year
+    with pytest.raises(DataError, match=f'"{year}-01-04" on line 2 is {says}'):
+        read(csv_text(lines))
+
+
+def test_a_typo_year_in_the_future_is_out_of_order_not_after_today():
+    lines = price_lines(60)
+    lines[30] = "2036" + lines[30][4:]
+    with pytest.raises(DataError, match=r"2036-02-15 on line 32 is out of order.*typo"):
         read(csv_text(lines))
 
 

@@ -47,7 +47,7 @@ def check_size(size: int, name: str) -> None:
     """Refuse a file larger than :data:`MAX_FILE_MB` before reading it."""
     if size > MAX_FILE_MB * MB:
         raise DataError(
-            sentence(f"{name} is larger than {MAX_FILE_MB} MB ({size / MB:,.0f} MB).")
+            sentence(f"{name} is larger than {MAX_FILE_MB} MB ({size / MB:,.1f} MB).")
             + f" A daily price history is far smaller; files up to {MAX_FILE_MB} MB are read."
         )
 
@@ -128,7 +128,15 @@ def _text(content: bytes, name: str) -> tuple[str, str]:
         return content.decode("utf-8"), "UTF-8"
     except UnicodeDecodeError:
         pass
-    from charset_normalizer import from_bytes  # only for files that are not UTF-8
+    # Not UTF-8: a spreadsheet saved in Western Europe or the Americas is Windows-1252,
+    # which the languages a class has all fit. charset-normalizer's guess on a file whose
+    # only letters outside ASCII are in its header is often another code page (Windows-932
+    # for "Eröffnung"), so it is asked only when Windows-1252 cannot be the encoding.
+    try:
+        return content.decode("cp1252"), _codec_label("cp1252")
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
 
     best = from_bytes(content[:65536]).best()
     codec = best.encoding if best is not None else "cp1252"

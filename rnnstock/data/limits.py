@@ -21,6 +21,9 @@ MAX_TEXT_MB = 20
 MAX_ROWS = 50_000
 """Lines of prices in one file: 200 years of trading days."""
 
+MAX_LINES = 2 * MAX_ROWS
+"""Lines of any kind, blank ones included: each costs a row while the table is read."""
+
 MAX_COLUMNS = 50
 """Columns in one file's header: a price table has about seven."""
 

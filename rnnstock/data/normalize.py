@@ -92,6 +92,7 @@ _DATE_ORDERS = (
     DateOrder("%d %B %Y", "day first, month name (11 October 2021)"),
 )
 _SAMPLE = 64  # dates a format must read before it is tried on the whole column
+_LONGEST_DATE = 40  # characters: "Wednesday, September 15, 2021 00:00:00 UTC" is not longer
 
 # Numbers. Cells are text with the currency and the outer spaces removed;
 # a space inside a number is allowed only between groups of three digits.
@@ -117,6 +118,17 @@ def column_key(label: object) -> str:
 def canonical_name(label: object) -> str | None:
     """The canonical column a header names ('Schluss' is 'Close'), or None."""
     return _CANONICAL.get(column_key(label))
+
+
+SHOWN_CHARS = 40
+"""Characters of a cell or header a message quotes: a damaged file's cell can be megabytes."""
+
+
+def shown(value: object, limit: int = SHOWN_CHARS) -> str:
+    """Outside text as a message quotes it: one line, no control characters, cut short."""
+    text = str(value)[: limit + 1]
+    text = "".join(" " if char < " " or char == "\x7f" else char for char in text).strip()
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def row_name(label: object, line_numbers: bool) -> str:
@@ -178,8 +190,9 @@ def normalize_table(
             continue
         if canonical in named:
             raise DataError(
-                f'{within(origin)}the columns "{named[canonical]}" and "{label}" both hold'
-                f" {canonical} values. Keep one of them (one stock per file)."
+                f'{within(origin)}the columns "{shown(named[canonical])}" and'
+                f' "{shown(label)}" both hold {canonical} values.'
+                " Keep one of them (one stock per file)."
             )
         named[canonical] = label
     ignored = tuple(
@@ -190,7 +203,7 @@ def normalize_table(
 
     price_names = [c for c in PRICE_COLUMNS if c in named]
     if not price_names:
-        found = ", ".join(f'"{c}"' for c in frame.columns) or "none"
+        found = ", ".join(f'"{shown(c)}"' for c in frame.columns[:12]) or "none"
         raise DataError(
             f"{within(origin)}there is no price column. Expected at least one of"
             f" {', '.join(PRICE_COLUMNS)} (columns found: {found})."
@@ -200,7 +213,7 @@ def normalize_table(
     elif isinstance(frame.index, pd.DatetimeIndex) or column_key(frame.index.name) == "date":
         raw_dates = frame.index.to_series(index=frame.index)
     else:
-        found = ", ".join(f'"{c}"' for c in frame.columns)
+        found = ", ".join(f'"{shown(c)}"' for c in frame.columns[:12])
         raise DataError(
             f"{within(origin)}there is no date column. The first line should name the columns,"
             f' one of them "Date" (columns found: {found}).'
@@ -252,7 +265,11 @@ def normalize_table(
             f"{within(origin)}the date {day:%Y-%m-%d} appears more than once ({where})."
             " Each trading day must appear once; delete the extra rows."
         )
+    # A typo'd year first (its neighbours say what it should be), then any date no price
+    # history can hold; only then nanoseconds, which end in 2262.
     _check_order(dates, origin, line_numbers)
+    _check_range(dates, raw_dates[priced], origin, line_numbers)
+    dates = dates.astype("datetime64[ns]")
 
     result = values.set_axis(pd.DatetimeIndex(dates, name="Date")).sort_index(kind="stable")
     result.attrs = dict(frame.attrs)
@@ -291,7 +308,8 @@ def _decimal_mark(
     A file with cells of both kinds is refused: '3,75' among '3.80's is a typo,
     and reading it as 375 would put a spike in the prices without a word.
     """
-    evidence: dict[str, tuple[str, object, str] | None] = {".": None, ",": None}
+    first: dict[str, tuple[str, object, str] | None] = {".": None, ",": None}
+    counts = {".": 0, ",": 0}
     for name in value_names:
         column = frame[named[name]]
         if pd.api.types.is_numeric_dtype(column):
@@ -302,20 +320,25 @@ def _decimal_mark(
         spaced = text.str.fullmatch(_SPACE_GROUPED).fillna(False)
         text = text.mask(spaced, text.str.replace(f"[{_SPACES}]", "", regex=True))
         for mark, pattern in ((".", _DOT_DECIMAL), (",", _COMMA_DECIMAL)):
-            if evidence[mark] is None:
-                hits = text.str.fullmatch(pattern).fillna(False)
-                if hits.any():
-                    label = hits.idxmax()
-                    evidence[mark] = (name, label, str(text.loc[label]))
-    dot, comma = evidence["."], evidence[","]
+            hits = text.str.fullmatch(pattern).fillna(False)
+            counts[mark] += int(hits.sum())
+            if first[mark] is None and hits.any():
+                label = hits.idxmax()
+                first[mark] = (name, label, str(text.loc[label]))
+    dot, comma = first["."], first[","]
     if dot and comma:
-        name, label, value = comma
-        _, dot_label, dot_value = dot
+        # The odd one out is the kind fewer cells have; the message quotes it first.
+        odd, usual = (",", ".") if counts[","] <= counts["."] else (".", ",")
+        name, label, value = first[odd]
+        _, usual_label, usual_value = first[usual]
+        words = {".": ("dot", "3.75"), ",": ("comma", "3,75")}
         raise DataError(
-            f'{within(origin)}the {name} column has "{value}" on {row_name(label, line_numbers)},'
-            f' with a decimal comma, while other prices have a decimal dot ("{dot_value}" on'
-            f" {row_name(dot_label, line_numbers)}). Use a dot for decimals, like 3.75,"
-            " everywhere in the file, and fix or delete that line."
+            f'{within(origin)}the {name} column has "{shown(value)}" on'
+            f" {row_name(label, line_numbers)}, with a decimal {words[odd][0]}, while"
+            f" {counts[usual]:,} other prices have a decimal {words[usual][0]}"
+            f' ("{shown(usual_value)}" on {row_name(usual_label, line_numbers)}).'
+            f" Use a {words[usual][0]} for decimals, like {words[usual][1]}, everywhere in"
+            " the file, and fix or delete that line."
         )
     if comma or (not dot and separator == ";"):
         return ","
@@ -357,8 +380,9 @@ def _numbers(
         elif mark == "," and "." in str(value):
             hint = " This file writes decimals with a comma, like 3,75."
         raise DataError(
-            f'{within(origin)}the {name} column has "{value}" on {row_name(label, line_numbers)},'
-            f" which is not a number.{hint} Fix or delete that line."
+            f'{within(origin)}the {name} column has "{shown(value)}" on'
+            f" {row_name(label, line_numbers)}, which is not a number.{hint}"
+            " Fix or delete that line."
         )
     return numbers
 
@@ -367,7 +391,8 @@ def _numbers(
 
 
 def _dates(raw: pd.Series, origin: str | None, line_numbers: bool) -> tuple[pd.Series, str]:
-    """Calendar dates (tz-naive, midnight, ns) and how they were read.
+    """Calendar dates (tz-naive, midnight; not yet checked to be in range) and how they
+    were read.
 
     Every format that reads the whole column is a candidate. If both a
     month-first and a day-first reading fit (every day is 12 or less), the one
@@ -377,8 +402,7 @@ def _dates(raw: pd.Series, origin: str | None, line_numbers: bool) -> tuple[pd.S
         raw = raw.dt.tz_localize(None)  # keep the exchange's local wall-clock date
     if pd.api.types.is_datetime64_any_dtype(raw):
         dates = raw.dt.normalize()
-        _check_range(dates, raw, origin, line_numbers)
-        return dates.astype("datetime64[ns]"), "dates and times"
+        return dates, "dates and times"
     text = raw.astype("string").str.strip().str.replace(_TIME_OF_DAY, "", regex=True)
     blank = text.isna() | (text == "")
     filled = text[~blank]
@@ -387,6 +411,13 @@ def _dates(raw: pd.Series, origin: str | None, line_numbers: bool) -> tuple[pd.S
         raise DataError(
             f"{sentence(row_name(label, line_numbers))}{' of ' + origin if origin else ''}"
             " has prices but no date. Add the date or delete that line."
+        )
+    long = filled.str.len() > _LONGEST_DATE
+    if long.any():
+        label = long.idxmax()
+        raise DataError(
+            f'{within(origin)}the date "{shown(raw.loc[label])}" on {row_name(label, line_numbers)}'
+            " cannot be read. Write dates like 2021-10-11 (or 10/11/2021) and check that line."
         )
     fits: list[tuple[DateOrder, pd.Series]] = []
     best, best_failures = None, -1
@@ -408,7 +439,7 @@ def _dates(raw: pd.Series, origin: str | None, line_numbers: bool) -> tuple[pd.S
             best = pd.to_datetime(text, format="ISO8601", errors="coerce")
         label = (best.isna() & ~blank).idxmax()
         raise DataError(
-            f'{within(origin)}the date "{raw.loc[label]}" on {row_name(label, line_numbers)}'
+            f'{within(origin)}the date "{shown(raw.loc[label])}" on {row_name(label, line_numbers)}'
             " cannot be read. Write dates like 2021-10-11 (or 10/11/2021) and check that line."
         )
     if blank.any():
@@ -424,8 +455,7 @@ def _dates(raw: pd.Series, origin: str | None, line_numbers: bool) -> tuple[pd.S
         order, dates = (in_order or fits)[0]
         reason = "keeps the rows in date order" if in_order else "is the most common"
         says = f"{order.says}: every day is 12 or less, and this reading {reason}"
-    _check_range(dates, raw, origin, line_numbers)
-    return dates.astype("datetime64[ns]"), says
+    return dates, says
 
 
 def _candidates(filled: pd.Series) -> list[DateOrder]:
@@ -456,8 +486,9 @@ def _check_range(dates: pd.Series, raw: pd.Series, origin: str | None, line_numb
         if wrong.any():
             label = wrong.idxmax()
             raise DataError(
-                f'{within(origin)}the date "{raw.loc[label]}" on {row_name(label, line_numbers)}'
-                f" is {says}; a price history cannot hold it. Check the year on that line."
+                f'{within(origin)}the date "{shown(raw.loc[label])}" on'
+                f" {row_name(label, line_numbers)} is {says}; a price history cannot hold it."
+                " Check the year on that line."
             )
 
 

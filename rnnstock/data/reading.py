@@ -15,6 +15,7 @@ import datetime
 import io
 import os
 import re
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +26,7 @@ import pandas as pd
 
 from rnnstock.data.decoding import check_size, decode, sentence
 from rnnstock.data.errors import DataError
-from rnnstock.data.limits import MAX_COLUMNS, MAX_FILES, MAX_ROWS
+from rnnstock.data.limits import MAX_COLUMNS, MAX_FILES, MAX_LINES, MAX_ROWS
 from rnnstock.data.normalize import (
     MIN_DAYS,
     PRICE_COLUMNS,
@@ -40,6 +41,7 @@ Source = str | os.PathLike | bytes | IO | tuple[str, bytes]
 """A path, a file's bytes, an open file, or (file name, bytes) as an upload gives them."""
 
 SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "vertical bar"}
+_BLANK_LINE = re.compile(r"(?<=\n)[ \t\r]*\n")
 DROPPED = "rows without prices dropped (holidays written as null, blank lines)"
 
 
@@ -202,10 +204,19 @@ def _read(source: Source, name: str | None, min_days: int) -> pd.DataFrame:
             sentence(f"{name} looks like a web page (HTML), not a CSV file.")
             + " On the price history page use the Download link, and upload the .csv file."
         )
-    lines = body.count("\n") + 1
-    if lines > MAX_ROWS + 10:  # a few lines of headers and blanks are not prices
+    # Lines below the header: all of them, then those that are not blank, counted
+    # without splitting the text.
+    lines = body.count("\n") - body.endswith("\n")
+    if lines > MAX_LINES:
         raise DataError(
-            sentence(f"{name} has {lines:,} lines, more than {MAX_ROWS:,} lines of prices.")
+            sentence(f"{name} has {lines:,} lines, more than {MAX_LINES:,} lines.")
+            + f" Files of up to {MAX_ROWS:,} trading days (200 years) are read."
+        )
+    if lines > MAX_ROWS:
+        lines -= _BLANK_LINE.subn("", body)[1]
+    if lines > MAX_ROWS:
+        raise DataError(
+            sentence(f"{name} has {lines:,} lines of prices, more than {MAX_ROWS:,} lines.")
             + f" Files of up to {MAX_ROWS:,} trading days (200 years) are read."
         )
     skipped_lines = text[: len(text) - len(body)].count("\n")
@@ -214,19 +225,31 @@ def _read(source: Source, name: str | None, min_days: int) -> pd.DataFrame:
     fields = _fields(header, separator)
     if len(fields) > MAX_COLUMNS:
         raise DataError(
-            sentence(f"{name} has {len(fields):,} columns, more than {MAX_COLUMNS}.")
+            sentence(f"{name} has {len(fields):,} columns, more than {MAX_COLUMNS} columns.")
             + " A price table has a Date column and a few price columns."
         )
+    _check_widths(body, separator, name, skipped_lines)
     _check_last_line(body, separator, name, skipped_lines)
     try:
-        table = pd.read_csv(
-            io.StringIO(body),
-            sep=separator,
-            dtype=str,  # numbers are checked by normalize_table, naming any bad cell
-            index_col=False,  # a trailing comma on every row must not shift the columns
-            skip_blank_lines=False,  # keeps table row i on file line i + 2
-            skipinitialspace=True,
-        )
+        with warnings.catch_warnings():
+            # "Length of header or names does not match length of data. This leads to a
+            # loss of data": a row longer than the header (a quote never closed, an
+            # unquoted comma) would be cut silently; it is a message instead.
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            table = pd.read_csv(
+                io.StringIO(body),
+                sep=separator,
+                dtype=str,  # numbers are checked by normalize_table, naming any bad cell
+                index_col=False,  # a trailing comma on every row must not shift the columns
+                skip_blank_lines=False,  # keeps table row i on file line i + 2
+                skipinitialspace=True,
+            )
+    except pd.errors.ParserWarning:
+        raise DataError(
+            sentence(f"{name} has a line with more values than its header has columns:")
+            + " a number with a comma but no quotes, or a quote that is never closed."
+            " Check the lines for extra commas and quotes."
+        ) from None
     except pd.errors.EmptyDataError:
         raise DataError(
             sentence(f"{name} is empty. Choose a CSV file with a header line and prices.")
@@ -274,6 +297,17 @@ def _fields(line: str, separator: str) -> list[str]:
         return line.split(separator)
 
 
+def _check_widths(body: str, separator: str, name: str, skipped_lines: int) -> None:
+    """A line with more separators than any price table has columns: refused before the
+    parser (it took minutes over a line of 19 million commas)."""
+    for number, line in enumerate(body.split("\n"), start=1 + skipped_lines):
+        if line.count(separator) >= MAX_COLUMNS:
+            raise DataError(
+                f"Line {number} of {name} has more than {MAX_COLUMNS} values; a price table"
+                " has a date and a few prices on each line. Check that this is the right file."
+            )
+
+
 def _check_last_line(body: str, separator: str, name: str, skipped_lines: int) -> None:
     """A file that stops in the middle of a line lost that line's last values."""
     if body.endswith(("\n", "\r")):
@@ -284,8 +318,9 @@ def _check_last_line(body: str, separator: str, name: str, skipped_lines: int) -
     previous, last = (_fields(line.rstrip("\r"), separator) for line in lines[-2:])
     if 0 < len(last) < len(previous):
         number = body.count("\n") + 1 + skipped_lines
+        values = "1 value" if len(last) == 1 else f"{len(last)} values"
         raise DataError(
-            f"Line {number} of {name} is cut off: it has {len(last)} values where the line"
+            f"Line {number} of {name} is cut off: it has {values} where the line"
             f" before has {len(previous)}, and the file ends in the middle of it. Download the"
             " file again, or delete that line."
         )
