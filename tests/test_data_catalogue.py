@@ -1037,6 +1037,26 @@ def _bomb_nested(_tmp: Path) -> bytes:
     return gz(hf.gzip_bomb(_ZEROS, 1_000_000))
 
 
+@case("twenty-mb-of-blank-lines", refused(r"more than 100,000 lines"))
+def _blank_lines(_tmp: Path) -> bytes:
+    return b"Date,Close\n" + b"\n" * (20 * 2**20 - 20)  # read row by row: 15 s, 1.5 GB
+
+
+@case("a-line-of-19-million-commas", refused(r"Line 2 of .* has more than 50 values"))
+def _commas(_tmp: Path) -> bytes:
+    return b"Date,Close\n2021-01-01,1" + b"," * (19 * 2**20) + b"\n"  # hung the parser
+
+
+@case("a-date-cell-of-19-mb", refused(r'the date "2{39}…" on line 2 cannot be read'))
+def _long_date(_tmp: Path) -> bytes:
+    return b"Date,Close\n" + b"2" * (19 * 2**20) + b",1\n"  # hung the date guess
+
+
+@case("a-header-cell-of-19-mb", refused(r'no price column.*"C{39}…"'))
+def _long_header(_tmp: Path) -> bytes:
+    return b"Date," + b"C" * (19 * 2**20) + b"\n2021-01-01,1\n"  # quoted whole
+
+
 def _calendar_days(count: int) -> bytes:
     """Header and ``count`` price lines, one per calendar day from 1900-01-01 (past today
     after 46,000 lines: no file of more than 50,000 distinct days can be valid)."""
