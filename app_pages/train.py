@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from rnnstock.web import runs, train
+from rnnstock.web import inside, runs, train
 from rnnstock.web.links import reflect_in_url
 from rnnstock.web.sidebar import loaded, require_prices
 
@@ -20,5 +20,6 @@ if job is not None:
     runs.progress_panel(train.PAGE)
     if job.done:
         train.results(job)
+        inside.inside_the_model(job)
 runs.runs_table()
 reflect_in_url(train.PAGE)

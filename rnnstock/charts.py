@@ -625,3 +625,257 @@ def spread_figure(rmses: dict[str, object], persistence_rmse: float) -> go.Figur
     )
     figure.update_layout(showlegend=False, hovermode="closest")
     return figure
+
+
+# -- the Mistakes page ------------------------------------------------------------------------
+
+if TYPE_CHECKING:
+    from rnnstock.mistakes import Chart as MistakeChart
+
+WRONG_WAY = PREDICTED  # the tutorial's way, in the tutorials' red
+RIGHT_WAY = "#2ca02c"
+MISTAKE_COLOURS = (WRONG_WAY, RIGHT_WAY, PERSISTENCE_COLOUR, TEST)
+
+
+def mistake_figure(chart: MistakeChart) -> go.Figure:
+    """A measured mistake's chart (``rnnstock.mistakes.Chart``): the tutorial's way in red
+    beside the right way in green, the real prices in gray."""
+    if chart.kind == "spread":
+        return spread_figure(chart.groups, chart.line)
+    figure = go.Figure()
+    if chart.kind == "bars":
+        labels, values = list(chart.bars), list(chart.bars.values())
+        colours = [*MISTAKE_COLOURS[:1], REAL, *MISTAKE_COLOURS[1:]]
+        figure.add_trace(
+            go.Bar(
+                x=labels,
+                y=values,
+                marker_color=colours[: len(labels)],
+                text=[f"{value:,.2f}" for value in values],
+                textposition="outside",
+                textfont_size=TICK_SIZE,
+                cliponaxis=False,
+                hovertemplate="%{x}: %{y:,.2f}<extra></extra>",
+            )
+        )
+        _style(figure, chart.title, chart.y_title, height=380)
+        figure.update_layout(showlegend=False, hovermode="closest")
+        figure.update_yaxes(range=_fitted(0, max(values) * 1.1, floor=0))
+        return figure
+    colours = iter(MISTAKE_COLOURS)
+    for name, series in chart.series.items():
+        real = name == "Real"
+        figure.add_trace(
+            go.Scatter(
+                x=series.index,
+                y=series,
+                name=name,
+                mode="lines",
+                line={"color": REAL if real else next(colours), "width": 2.5 if real else 2},
+            )
+        )
+    for start, end, label in chart.spans:
+        figure.add_vrect(
+            x0=start,
+            x1=end,
+            fillcolor=REAL,
+            opacity=0.15,
+            line_width=0,
+            annotation_text=label,
+            annotation_position="top left",
+        )
+    if chart.kind == "losses":
+        for colour, (name, epoch) in zip(MISTAKE_COLOURS, chart.marks.items(), strict=False):
+            figure.add_vline(x=epoch, line={"dash": "dash", "color": colour, "width": 2})
+            figure.add_annotation(
+                x=epoch,
+                y=1,
+                yref="paper",
+                text=f"kept: {epoch}",
+                showarrow=False,
+                font={"color": colour},
+                xanchor="left",
+                yanchor="top",
+                hovertext=name,
+            )
+        _style(figure, chart.title, chart.y_title, height=380)
+        epochs = max((len(series) for series in chart.series.values()), default=1)
+        figure.update_yaxes(type="log")
+        figure.update_xaxes(title_text="Epoch", tick0=1, dtick=max(1, math.ceil(epochs / 8)))
+        figure.update_traces(hovertemplate="%{y:.2e}")
+        return figure
+    figure.update_traces(hovertemplate="%{y:,.2f}")
+    return _style(figure, chart.title, chart.y_title, height=400)
+
+
+# -- inside the model (rnnstock.inside): one test day's window, gates and states -------------
+
+if TYPE_CHECKING:
+    from rnnstock.inside import DayInside, Steps
+
+INSIDE_GATE_SCALE = "Viridis"  # 0…1, dark to bright: a shut gate is dark, an open one bright
+INSIDE_STATE_SCALE = "RdBu_r"  # below 0 blue, 0 white, above 0 red
+INSIDE_UP, INSIDE_DOWN = PREDICTED, PERSISTENCE_COLOUR  # bars that raise / lower the prediction
+
+
+def _day_labels(dates) -> list[str]:
+    """Each step of a window labelled by its day: the steps are evenly spaced, as the model
+    reads them, whatever weekends and holidays lie between."""
+    return [f"{day:%Y-%m-%d}" for day in dates]
+
+
+def _day_ticks(days: list[str], most: int = 8) -> dict:
+    """At most ``most`` of the days labelled, evenly spaced and counted back from the last
+    (the day nearest the prediction always has its date), so that they fit side by side."""
+    every = math.ceil(len(days) / most)
+    shown = days[::-1][::every][::-1]
+    return {"type": "category", "tickmode": "array", "tickvals": shown, "ticktext": shown}
+
+
+def inside_window_figure(inside: DayInside, target: str) -> go.Figure:
+    """The window's prices and what the model made of them (top), and under each input day
+    the gradient: how far the prediction moves per dollar that day's price moves (bottom)."""
+    days = _day_labels(inside.dates)
+    day = f"{inside.day:%Y-%m-%d}"
+    figure = make_subplots(
+        rows=2,
+        cols=1,
+        shared_xaxes=True,
+        row_heights=[0.55, 0.45],
+        vertical_spacing=0.14,
+        subplot_titles=["", "How much each day moved the prediction"],
+    )
+    figure.add_trace(
+        go.Scatter(
+            x=days,
+            y=inside.prices,
+            name="Prices that went in",
+            mode="lines+markers",
+            line={"color": REAL, "width": 2.5},
+            marker={"size": 6},
+            hovertemplate="%{y:,.2f}",
+        ),
+        row=1,
+        col=1,
+    )
+    figure.add_trace(
+        go.Scatter(
+            x=[days[-1], day],
+            y=[inside.prices.iloc[-1], inside.predicted],
+            name=f"Predicted for {day}",
+            mode="lines+markers",
+            line={"color": PREDICTED, "width": 2, "dash": "dot"},
+            marker={"size": [0, 13], "color": PREDICTED},
+            hovertemplate="%{y:,.2f}",
+        ),
+        row=1,
+        col=1,
+    )
+    figure.add_trace(
+        go.Scatter(
+            x=[day],
+            y=[inside.actual],
+            name="Real",
+            mode="markers",
+            marker={"size": 13, "color": REAL, "symbol": "diamond-open", "line": {"width": 3}},
+            hovertemplate="%{y:,.2f}",
+        ),
+        row=1,
+        col=1,
+    )
+    gradient = inside.gradient.to_numpy()
+    figure.add_trace(
+        go.Bar(
+            x=days,
+            y=gradient,
+            name="Effect of each day on the prediction",
+            marker_color=[INSIDE_UP if value >= 0 else INSIDE_DOWN for value in gradient],
+            hovertemplate="%{y:+.3f} per $1",
+            showlegend=False,
+        ),
+        row=2,
+        col=1,
+    )
+    _style(figure, f"The {len(days)} days that went in for {day}", "", height=560)
+    figure.update_yaxes(title_text=f"{target} price", row=1, col=1)
+    figure.update_yaxes(title_text="Effect per $1", zeroline=True, zerolinecolor=REAL, row=2, col=1)
+    figure.update_xaxes(
+        categoryorder="array", categoryarray=[*days, day], **_day_ticks([*days, day])
+    )
+    for annotation in figure.layout.annotations:  # the lower row's title
+        annotation.update(font_size=TEXT_SIZE, x=0, xanchor="left")
+    return figure
+
+
+def _colorbar(figure: go.Figure, row: int) -> dict:
+    """A colour bar beside one row of a subplot figure, as tall as that row."""
+    low, high = figure.layout[f"yaxis{row if row > 1 else ''}"].domain
+    return {
+        "y": (low + high) / 2,
+        "len": high - low,
+        "yanchor": "middle",
+        "thickness": 14,
+        "x": 1.01,
+        "xanchor": "left",
+        "tickfont": {"size": TICK_SIZE},
+    }
+
+
+def inside_layer_figure(inside: DayInside, steps: Steps) -> go.Figure:
+    """One recurrent layer (one direction of it): each gate and state as units × days.
+
+    Gates share one scale, 0 (shut) to 1 (open). States are centred on 0; a tanh or
+    sigmoid hidden state is drawn on its fixed -1…1 range, the cell state (no bounds)
+    on this window's largest value.
+    """
+    from rnnstock.inside import GATE_QUANTITIES, QUANTITY_HINTS, QUANTITY_NAMES, SHOWN
+
+    shown = SHOWN[steps.cell]
+    frames = inside.frames(steps)
+    days = _day_labels(inside.step_dates)
+    units = steps.units
+    row_height = int(min(240, max(90, 16 * units + 20)))
+    gap = 44  # pixels for each row's title
+    height = 90 + len(shown) * (row_height + gap) + 50
+    figure = make_subplots(
+        rows=len(shown),
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=gap / (height - 140),
+        subplot_titles=[f"{QUANTITY_NAMES[name]}: {QUANTITY_HINTS[name]}" for name in shown],
+    )
+    activation = steps.layer.directions[0].activation
+    for row, name in enumerate(shown, start=1):
+        values = frames[name].to_numpy()
+        if name in GATE_QUANTITIES:
+            scale = {"colorscale": INSIDE_GATE_SCALE, "zmin": 0.0, "zmax": 1.0}
+            ticks = {"tickvals": [0, 0.5, 1], "ticktext": ["0 shut", "0.5", "1 open"]}
+        else:
+            bounded = name == "hidden" and activation in ("tanh", "sigmoid")
+            reach = 1.0 if bounded else float(np.abs(values).max()) or 1.0
+            scale = {"colorscale": INSIDE_STATE_SCALE, "zmid": 0.0, "zmin": -reach, "zmax": reach}
+            ticks = {"tickvals": [-1, 0, 1]} if bounded else {"nticks": 4}
+        figure.add_trace(
+            go.Heatmap(
+                z=values,
+                x=days,
+                y=list(range(1, units + 1)),
+                **scale,
+                colorbar=_colorbar(figure, row) | ticks,
+                hovertemplate=(
+                    f"%{{x}}<br>unit %{{y}}<br>{QUANTITY_NAMES[name]}: %{{z:.3f}}<extra></extra>"
+                ),
+            ),
+            row=row,
+            col=1,
+        )
+    title = f"Layer {steps.position}: {steps.cell}({units})"
+    if steps.direction:
+        title += f", {steps.direction} direction"
+    _style(figure, title, "unit", height=height)
+    figure.update_layout(hovermode="closest", showlegend=False, margin_r=110)
+    figure.update_xaxes(showgrid=False, **_day_ticks(days))
+    figure.update_yaxes(autorange="reversed", showgrid=False, dtick=1 if units <= 12 else None)
+    for annotation in figure.layout.annotations:  # the rows' titles
+        annotation.update(font_size=TEXT_SIZE, x=0, xanchor="left")
+    return figure

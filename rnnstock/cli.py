@@ -5,6 +5,7 @@
     python -m rnnstock inspect Google_Stock_Price_Train.csv Google_Stock_Price_Test.csv
     python -m rnnstock samples
     python -m rnnstock presets
+    python -m rnnstock mistakes --csv ../shared/data/Mastercard_stock_history.csv --epochs 5
 
 Errors print one clear line and exit with status 2 (1 for a cancelled run).
 """
@@ -104,7 +105,34 @@ def build_parser() -> argparse.ArgumentParser:
     inspect.add_argument("files", nargs="+", metavar="FILE", help="CSV files (.csv, .gz)")
     commands.add_parser("samples", help="list the offline samples")
     commands.add_parser("presets", help="list the tutorials' presets")
+    _add_mistakes_arguments(
+        commands.add_parser("mistakes", help="measure the tutorials' mistakes beside the right way")
+    )
     return parser
+
+
+def _add_mistakes_arguments(parser: argparse.ArgumentParser) -> None:
+    source = parser.add_argument_group("data (one of; default the msft sample)")
+    source = source.add_mutually_exclusive_group()
+    source.add_argument("--sample", help="an offline sample (see 'samples')")
+    source.add_argument("--csv", help="a CSV file of daily prices")
+    source.add_argument("--ticker", help="a Yahoo Finance symbol, e.g. MA")
+    data = parser.add_argument_group("data range")
+    data.add_argument("--start", help="keep prices from this date or year")
+    data.add_argument("--end", help="keep prices up to this date or year")
+    measurement = parser.add_argument_group("measurement")
+    for flag, name, metavar in (
+        ("--only", "mistakes", "IDS"),
+        ("--epochs", "mistake_epochs", "N"),
+        ("--seeds", "mistake_seeds", "N"),
+    ):
+        setting = SETTINGS[name]
+        if setting.kind == "int":
+            text = f"{setting.help} ({setting.range_text})"
+        else:
+            text = f"comma-separated, from: {', '.join(setting.choices)} (default all)"
+        measurement.add_argument(flag, dest=name, metavar=metavar, help=text)
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def spec_from_args(args: argparse.Namespace) -> ExperimentSpec:
@@ -288,11 +316,70 @@ def command_presets(_: argparse.Namespace) -> int:
     return 0
 
 
+def command_mistakes(args: argparse.Namespace) -> int:
+    from rnnstock.data import load_prices
+    from rnnstock.experiment import TrainingCancelled
+    from rnnstock.mistakes import assess as judge
+    from rnnstock.mistakes import plan, report_lines, run_plan
+
+    data = DataSpec()
+    if args.sample:
+        data = DataSpec("sample", args.sample)
+    elif args.csv:
+        data = DataSpec("csv", args.csv)
+    elif args.ticker:
+        data = DataSpec("ticker", args.ticker)
+    if args.start is not None or args.end is not None:
+        data = data.replace(start=args.start, end=args.end)
+    prices = load_prices(data)
+    if prices.attrs.get("notice"):
+        print(f"Note: {prices.attrs['notice']}", file=sys.stderr)
+    measurement = plan(
+        prices,
+        data,
+        args.mistakes if args.mistakes is not None else SETTINGS["mistakes"].default,
+        epochs=args.mistake_epochs,
+        seeds=args.mistake_seeds,
+    )
+    trainings = measurement.unique()
+    print(
+        f"Measuring {len(measurement.mistakes)} mistake(s) on {data.describe()}:"
+        f" {len(trainings)} trainings, {measurement.epochs} epochs in all.",
+        file=sys.stderr,
+    )
+    for note in measurement.notes:
+        print(f"Note: {note}")
+    bars = []
+
+    def on_training(index: int, count: int, training):
+        if bars:
+            bars.pop().close()
+        if not args.quiet:
+            print(f"[{index + 1}/{count}] {training.label}", file=sys.stderr)
+        bar, on_epoch = _progress(training.spec.train.epochs, args.quiet)
+        bars.append(bar)
+        return on_epoch
+
+    try:
+        runs = run_plan(measurement, prices, on_training)
+    except TrainingCancelled as cancelled:
+        print(f"rnnstock: {cancelled}", file=sys.stderr)
+        return 1
+    finally:
+        for bar in bars:
+            bar.close()
+    print()
+    for line in report_lines(judge(measurement, runs)):
+        print(line)
+    return 0
+
+
 COMMANDS = {
     "run": command_run,
     "inspect": command_inspect,
     "samples": command_samples,
     "presets": command_presets,
+    "mistakes": command_mistakes,
 }
 
 

@@ -22,10 +22,11 @@ import sys
 import threading
 import time
 import types
+from collections.abc import Callable
 from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing.managers import SyncManager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rnnstock import config
 from rnnstock.specs import ExperimentSpec
@@ -57,7 +58,7 @@ class Job:
     progress: list[EpochProgress] = field(default_factory=list)
     started: float | None = None
     finished: float | None = None
-    result: ExperimentResult | None = None
+    result: ExperimentResult | None = None  # or what a job's ``work`` returned
     error: str | None = None
     test_days: pd.DataFrame | None = None  # watched jobs: real prices and persistence, by day
 
@@ -173,12 +174,18 @@ class JobManager:
         prices: pd.DataFrame | None = None,
         label: str = "",
         watch: pd.DataFrame | None = None,
+        work: Callable[..., Any] | None = None,
     ) -> Job:
         """Queue a training; returns at once. ``prices`` saves the worker a reload.
 
         ``watch``, the test days (their real prices and the persistence forecast,
         see ``rnnstock.web.runs``), asks the worker for the test predictions as the
         model learns (``run_experiment``'s ``watch``); the page draws them beside.
+
+        ``work`` trains something other than ``run_experiment(spec)``: a picklable
+        callable that the worker calls as ``work(prices, on_epoch=..., should_stop=...)``
+        (the Mistakes page trains a tutorial's way with it); its return value is the
+        job's result.
         """
         if self._closed:
             raise RuntimeError("The job manager has been shut down.")
@@ -198,6 +205,7 @@ class JobManager:
                 self._events,
                 cancel_flag,
                 watch is not None,
+                work,
             )
             self._futures[job_id] = future
         future.add_done_callback(lambda done, job=job: self._finish(job, done))
@@ -384,7 +392,7 @@ def _prepare_worker() -> None:
     import rnnstock.experiment  # noqa: F401
 
 
-def _train_in_worker(job_id, spec, prices, events, cancel_flag, watch) -> ExperimentResult:
+def _train_in_worker(job_id, spec, prices, events, cancel_flag, watch, work=None):
     """Runs in a worker process: one experiment, reporting back through ``events``."""
     from rnnstock.backend import import_keras
     from rnnstock.experiment import run_experiment
@@ -396,6 +404,12 @@ def _train_in_worker(job_id, spec, prices, events, cancel_flag, watch) -> Experi
         raise TrainingCancelled(TrainingHistory(cancelled=True))
     import_keras().backend.clear_session()  # forget the previous job's graphs
     events.put((job_id, "started", time.time()))
+    if work is not None:
+        return work(
+            prices,
+            on_epoch=lambda progress: events.put((job_id, "epoch", progress)),
+            should_stop=cancel_flag.is_set,
+        )
     return run_experiment(
         spec,
         on_epoch=lambda progress: events.put((job_id, "epoch", progress)),

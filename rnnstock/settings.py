@@ -49,6 +49,8 @@ MEMORY_BUDGET_MB = 1500
 # Fewer test days than this cannot be scored: R² needs two, and a handful of days
 # says nothing about a model.
 MIN_TEST_DAYS = 10
+# The tutorials' mistakes the Mistakes page measures (rnnstock.mistakes says what each is).
+MISTAKES = ("scaler-leak", "rmse-formula", "window-builder", "test-validation", "one-run-verdict")
 
 _YEAR = re.compile(r"^\d{4}$")
 _TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
@@ -498,6 +500,41 @@ SETTINGS: dict[str, Setting] = _declare(
         low=1,
         high=60,
         step=1,
+    ),
+    # -- the Mistakes page -------------------------------------------------------------------
+    Setting(
+        "mistakes",
+        "choices",
+        MISTAKES,
+        "Mistakes to measure",
+        "The mistakes to measure",
+        choices=MISTAKES,
+        min_items=1,
+        help="Each is trained the tutorial's way and the right way on the same data.",
+    ),
+    Setting(
+        "mistake_epochs",
+        "int",
+        None,
+        "Epochs (empty: each tutorial's own)",
+        "The number of epochs",
+        low=1,
+        high=100,
+        step=1,
+        optional=True,
+        help="Unset, each tutorial's own: 1 epoch (seed 003), 80 (seed 001), 50 (seed 000)."
+        " Fewer finish sooner and measure less trained models.",
+    ),
+    Setting(
+        "mistake_seeds",
+        "int",
+        5,
+        "Seeds for LSTM vs GRU",
+        "The number of seeds",
+        low=2,
+        high=10,
+        step=1,
+        help="The DataCamp comparison is repeated from seed 455 upwards: 2 trainings a seed.",
     ),
 )
 

@@ -28,7 +28,8 @@ TRAIN = PageInfo("app_pages/train.py", "Train", ":material/model_training:", "tr
 COMPARE = PageInfo("app_pages/compare.py", "Compare", ":material/compare_arrows:", "compare")
 FORECAST = PageInfo("app_pages/forecast.py", "Forecast", ":material/trending_up:", "forecast")
 LEARN = PageInfo("app_pages/learn.py", "Learn", ":material/school:", "learn")
-PAGES = (DATA, TRAIN, COMPARE, FORECAST, LEARN)
+MISTAKES = PageInfo("app_pages/mistakes.py", "Mistakes", ":material/rule:", "mistakes")
+PAGES = (DATA, TRAIN, COMPARE, FORECAST, LEARN, MISTAKES)
 
 
 def navigation() -> st.Page:

@@ -82,6 +82,18 @@ def show_preset(preset_id: str) -> None:
     with st.expander("What the tutorial got wrong, and what rnnstock does instead"):
         for difference in preset.differences:
             st.markdown(f"- {difference}")
+    # One click to the tutorial's mistakes, measured on the data in the sidebar.
+    from rnnstock.mistakes import INFO, mistakes_of
+    from rnnstock.web.pages import MISTAKES
+
+    measured = [INFO[mistake].short.lower() for mistake in mistakes_of(preset_id)]
+    st.page_link(
+        MISTAKES.path,
+        label="Measure what this tutorial got wrong"
+        + (f": {'; '.join(measured)}" if len(measured) < len(INFO) else ""),
+        icon=MISTAKES.icon,
+        query_params={"preset": preset_id},
+    )
 
 
 def preset_picker() -> None:
