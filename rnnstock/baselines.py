@@ -46,12 +46,9 @@ def persistence(split: Split) -> np.ndarray:
 
 
 def moving_average(windows: Windows) -> np.ndarray:
-    """The moving-average forecast of each test day: the mean price over its window.
-
-    Taken from the model's own (scaled) input windows mapped back to prices, so the
-    baseline sees exactly what the model sees.
-    """
-    return windows.to_prices(windows.X_test[:, :, 0]).mean(axis=1)
+    """The moving-average forecast of each test day: the mean real price over the
+    ``window`` days before it (the days the model's input window covers)."""
+    return windows.test_window_means()
 
 
 def carried_forward(values: np.ndarray, starts: np.ndarray, steps: int) -> np.ndarray:

@@ -34,7 +34,14 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
     data.add_argument("--end", help="keep prices up to this date or year")
 
     groups = {
-        "split and window": ("target", "window", "train_start", "train_end", "test_end"),
+        "split and window": (
+            "target",
+            "learn_from",
+            "window",
+            "train_start",
+            "train_end",
+            "test_end",
+        ),
         "model": ("cell", "units", "dropout", "bidirectional", "dense", "activation"),
         "training": ("optimizer", "learning_rate", "epochs", "batch_size", "seed"),
     }
@@ -159,6 +166,7 @@ def spec_from_args(args: argparse.Namespace) -> ExperimentSpec:
     split_changes = _given(
         args,
         target="target",
+        learn_from="learn_from",
         window="window",
         train_start="train_start",
         train_end="train_end",

@@ -53,16 +53,13 @@ def forecast_future(model: keras.Model, windows: Windows, steps: int) -> pd.Data
     """
     check("forecast_days", steps)  # a bound, so one request cannot keep the server busy
     series = windows.split.series.dropna()
-    if len(series) < windows.window:
-        raise ValueError(
-            f"A forecast needs the last {windows.window} days of prices;"
-            f" the data has {len(series)}."
-        )
-    context = windows.to_scaled(series.to_numpy()[-windows.window :])
+    prices = series.to_numpy()
+    context = windows.context(prices)  # says how many days a window needs if too few
     scaled = roll_forward(model, context[np.newaxis, :], steps)[0]
     dates = future_business_days(series.index[-1], steps)
-    held = carried_forward(series.to_numpy(), [len(series)], steps)[0]
-    return pd.DataFrame({"forecast": windows.to_prices(scaled), PERSISTENCE: held}, index=dates)
+    held = carried_forward(prices, [len(series)], steps)[0]
+    forecast = windows.path_prices(scaled, prices[-1])
+    return pd.DataFrame({"forecast": forecast, PERSISTENCE: held}, index=dates)
 
 
 def backtest_starts(windows: Windows, steps: int, count: int) -> np.ndarray:
@@ -70,7 +67,7 @@ def backtest_starts(windows: Windows, steps: int, count: int) -> np.ndarray:
     check("forecast_days", steps)
     split = windows.split
     last = split.test_stop - steps  # the last start whose whole path has real prices
-    if last < split.train_stop:
+    if last < split.train_stop or split.train_stop < windows.window + windows.learns_changes:
         raise ValueError(
             f"The test period has {split.test_stop - split.train_stop} days, fewer than the"
             f" {steps} days to forecast; shorten the forecast or move the split earlier."
@@ -88,10 +85,9 @@ def backtest(model: keras.Model, windows: Windows, steps: int, count: int = 8) -
     starts = backtest_starts(windows, steps, count)
     series = windows.split.series
     values = series.to_numpy()
-    contexts = windows.to_scaled(
-        np.stack([values[start - windows.window : start] for start in starts])
-    )
-    forecasts = windows.to_prices(roll_forward(model, contexts, steps))
+    need = windows.window + windows.learns_changes  # a change needs the day before too
+    contexts = windows.context(np.stack([values[start - need : start] for start in starts]))
+    forecasts = windows.path_prices(roll_forward(model, contexts, steps), values[starts - 1])
     held = carried_forward(values, starts, steps)
     horizon = np.arange(1, steps + 1)
     frames = [

@@ -39,7 +39,13 @@ from rnnstock.baselines import (
     PERSISTENCE_SHORT,
 )
 from rnnstock.evaluation import DIRECTION_NOTE
-from rnnstock.settings import KERAS_LEARNING_RATES, OPTIMIZER_NAMES, SETTINGS, SPLIT_MODE_NAMES
+from rnnstock.settings import (
+    KERAS_LEARNING_RATES,
+    LEARN_FROM_NAMES,
+    OPTIMIZER_NAMES,
+    SETTINGS,
+    SPLIT_MODE_NAMES,
+)
 from rnnstock.text import literal
 
 if TYPE_CHECKING:
@@ -57,7 +63,15 @@ SETTING_GROUPS = (
     (
         "Data: split and window",
         "split",
-        ("target", "window", "split_mode", "train_fraction", "train_start", "train_end"),
+        (
+            "target",
+            "learn_from",
+            "window",
+            "split_mode",
+            "train_fraction",
+            "train_start",
+            "train_end",
+        ),
     ),
     ("Model", "model", ("cell", "units", "dense", "dropout", "bidirectional", "activation")),
     (
@@ -211,6 +225,8 @@ def setting_value(spec: ExperimentSpec, name: str) -> str:
     value = getattr(getattr(spec, PART_OF[name]), name)
     if name == "optimizer":
         return OPTIMIZER_NAMES[value]
+    if name == "learn_from":
+        return LEARN_FROM_NAMES[value]
     if name == "train_start" and value is None:
         return "the first day"
     if name in ("train_fraction", "validation_fraction"):

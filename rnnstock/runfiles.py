@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rnnstock.runcard import PRICES_FILE, card_html, card_markdown, prices_csv
+from rnnstock.settings import LEARN_FROM_NAMES
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -36,7 +37,7 @@ LOAD_PY = '''\
 """Predict with this rnnstock model in dollars (it outputs scaled 0-1 values).
 
     from load import predict_dollars
-    predict_dollars(last_window_prices)  # the last WINDOW prices, oldest first
+    predict_dollars(last_prices)  # the last NEEDED prices, oldest first
 
 Needs numpy and Keras 3 with TensorFlow (pip install tensorflow).
 `python load.py` predicts the test days again from prices.csv beside predictions.csv.
@@ -51,28 +52,43 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 SCALER = json.loads((HERE / "scaler.json").read_text())
 WINDOW = SCALER["window"]
-# As scikit-learn's MinMaxScaler, fit on the training days: scaled = price * SCALE + MIN.
+# "price": the model reads prices and predicts the next price. "change" or "log_return":
+# it reads each day's change from the day before and predicts the next day's change,
+# which is added to the last price; a window of changes needs one price more.
+LEARN_FROM = SCALER.get("learn_from", "price")
+NEEDED = WINDOW + (LEARN_FROM != "price")
+# As scikit-learn's MinMaxScaler, fit on the training days: scaled = value * SCALE + MIN.
 LOW, HIGH = SCALER["feature_range"]
 SCALE = (HIGH - LOW) / ((SCALER["data_max"] - SCALER["data_min"]) or 1.0)  # flat: 1
 MIN = LOW - SCALER["data_min"] * SCALE
 _model = []
 
 
-def predict_dollars(last_window_prices):
-    """The next day's price from the WINDOW prices before it: a float for one window,
+def predict_dollars(last_prices):
+    """The next day's price from the NEEDED prices before it: a float for one window,
     an array for several (one window a row)."""
-    prices = np.asarray(last_window_prices, dtype="float64")
-    windows = prices.reshape(-1, prices.shape[-1])
-    if windows.shape[1] != WINDOW:
-        raise ValueError(f"give the last {WINDOW} prices, not {windows.shape[1]}")
+    prices = np.asarray(last_prices, dtype="float64")
+    rows = prices.reshape(-1, prices.shape[-1])
+    if rows.shape[1] != NEEDED:
+        raise ValueError(f"give the last {NEEDED} prices, not {rows.shape[1]}")
     if not _model:
         import keras
 
         _model.append(keras.saving.load_model(HERE / "model.keras", compile=False))
-    scaled_in = (windows * SCALE + MIN).astype("float32")[..., np.newaxis]
+    if LEARN_FROM == "log_return":
+        values = np.diff(np.log(rows), axis=1)
+    elif LEARN_FROM == "change":
+        values = np.diff(rows, axis=1)
+    else:
+        values = rows
+    scaled_in = (values * SCALE + MIN).astype("float32")[..., np.newaxis]
     scaled_out = _model[0].predict(scaled_in, batch_size=1024, verbose=0)[:, 0]
-    dollars = (scaled_out.astype("float64") - MIN) / SCALE
-    return float(dollars[0]) if prices.ndim == 1 else dollars
+    value = (scaled_out.astype("float64") - MIN) / SCALE
+    if LEARN_FROM == "log_return":
+        value = rows[:, -1] * np.exp(value)
+    elif LEARN_FROM == "change":
+        value = rows[:, -1] + value
+    return float(value[0]) if prices.ndim == 1 else value
 
 
 def read_prices(name="prices.csv"):
@@ -86,7 +102,7 @@ if __name__ == "__main__":
     prices = np.array([float(row[SCALER["target"]]) for row in rows])
     test_dates, saved = read_prices("predictions.csv")
     where = {day: i for i, day in enumerate(dates)}
-    windows = np.stack([prices[where[day] - WINDOW : where[day]] for day in test_dates])
+    windows = np.stack([prices[where[day] - NEEDED : where[day]] for day in test_dates])
     predicted = predict_dollars(windows)
     expected = np.array([float(row["predicted"]) for row in saved])
     print(f"{len(test_dates)} test days; largest difference from predictions.csv:"
@@ -98,15 +114,16 @@ README = """\
 
 An rnnstock model of {target} prices, with what it needs to predict in dollars.
 
-  model.keras      the Keras 3 model: {window} scaled prices in, the next day's scaled price out
+  model.keras      the Keras 3 model: {window} scaled {values} in, the next day's out
   scaler.json      the scaling, a MinMaxScaler fit on the {fit_days:,} training days
-                   ({first} to {last}): feature_range, data_min, data_max, target, window
-  load.py          predict_dollars(last_window_prices) returns dollars (below)
+                   ({first} to {last}): feature_range, data_min, data_max, target,
+                   window, learn_from
+  load.py          predict_dollars(last_prices) returns dollars (below)
   prices.csv       the {used_days:,} days the run used (its sha256 is the run card's fingerprint)
   predictions.csv  the test days: actual, predicted, and both naive baselines
 
 Check it: `python load.py` predicts every test day again and compares with predictions.csv.
-Use it:   `from load import predict_dollars`, then predict_dollars(the last {window} prices).
+Use it:   `from load import predict_dollars`, then predict_dollars(the last {needed} prices).
 
 load.py:
 
@@ -131,13 +148,16 @@ def scaler_json(result: ExperimentResult) -> dict[str, Any]:
         "data_max": float(scaler.data_max_[0]),
         "target": windows.target,
         "window": int(windows.window),
+        "learn_from": windows.learn_from,
         "fit_on": {
             "first": f"{train.index[0]:%Y-%m-%d}",
             "last": f"{train.index[-1]:%Y-%m-%d}",
             "days": len(train),
         },
-        "formula": "scaled = (price - data_min) / (data_max - data_min)"
-        " * (feature_range[1] - feature_range[0]) + feature_range[0]",
+        "formula": "scaled = (value - data_min) / (data_max - data_min)"
+        " * (feature_range[1] - feature_range[0]) + feature_range[0], where value is the"
+        " price, or (learn_from change) the price minus the day before's, or (log_return)"
+        " the log of their ratio",
     }
 
 
@@ -156,6 +176,8 @@ def model_archive(result: ExperimentResult) -> bytes:
         title=f"{run_stem(result)}: {result.spec.model.describe()}",
         target=scaler["target"],
         window=scaler["window"],
+        values=LEARN_FROM_NAMES[scaler["learn_from"]].lower(),
+        needed=scaler["window"] + (scaler["learn_from"] != "price"),
         fit_days=fit_on["days"],
         first=fit_on["first"],
         last=fit_on["last"],

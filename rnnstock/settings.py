@@ -36,6 +36,11 @@ OPTIMIZER_NAMES = {"rmsprop": "RMSprop", "adam": "Adam", "sgd": "SGD"}
 # Keras' own default learning rate per optimizer: what "no learning rate given" means.
 KERAS_LEARNING_RATES = {"rmsprop": 0.001, "adam": 0.001, "sgd": 0.01}
 ACTIVATIONS = ("tanh", "relu", "sigmoid", "linear")
+# What the model sees and predicts: the prices, as every tutorial does, or each day's
+# change from the day before (in price or as a log return), added back to the last real
+# price so it is scored in prices beside "tomorrow = today" (a change of 0).
+LEARN_FROM = ("price", "change", "log_return")
+LEARN_FROM_NAMES = {"price": "Prices", "change": "Daily changes", "log_return": "Log returns"}
 SPLIT_MODES = ("fraction", "dates")
 SPLIT_MODE_NAMES = {"fraction": "By share", "dates": "By date"}
 DATA_SOURCES = ("sample", "csv", "ticker")
@@ -259,6 +264,20 @@ SETTINGS: dict[str, Setting] = _declare(
         choices=TARGETS,
         param="target",
         help="The price column the model learns to predict.",
+    ),
+    Setting(
+        "learn_from",
+        "choice",
+        "price",
+        "Learn from",
+        "What the model learns from",
+        choices=LEARN_FROM,
+        param="learn",
+        help="Prices: each window holds prices and the model predicts the next price, as"
+        " the tutorials do. Daily changes or log returns: the window holds each day's change"
+        " from the day before and the model predicts the next change, which is added to the"
+        ' last real price; it is scored in prices, beside "tomorrow = today" (a change of 0).'
+        " A model that never sees the price level cannot just copy it.",
     ),
     Setting(
         "window",

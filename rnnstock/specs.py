@@ -18,6 +18,7 @@ from rnnstock.settings import (
     ACTIVATIONS,
     CELLS,
     DATA_SOURCES,
+    LEARN_FROM_NAMES,
     MEMORY_BUDGET_MB,
     OPTIMIZER_NAMES,
     OPTIMIZERS,
@@ -134,6 +135,7 @@ class SplitSpec(_Spec):
 
     target: str = default("target")
     window: int = default("window")
+    learn_from: str = default("learn_from")
     train_start: str | None = None
     train_end: str | None = None
     test_end: str | None = None
@@ -144,6 +146,7 @@ class SplitSpec(_Spec):
     def __post_init__(self) -> None:
         _set(self, "target", check("target", self.target))
         _set(self, "window", check("window", self.window))
+        _set(self, "learn_from", check("learn_from", self.learn_from))
         train_start = _parse_date(self.train_start, "The training start")
         train_end = _parse_date(self.train_end, "The training end", end_of_year=True)
         test_end = _parse_date(self.test_end, "The test end", end_of_year=True)
@@ -175,10 +178,11 @@ class SplitSpec(_Spec):
         return "dates" if self.train_end else "fraction"
 
     def describe(self) -> str:
+        learns = "" if self.learn_from == "price" else f"; {LEARN_FROM_NAMES[self.learn_from]}"
         if self.mode == "dates":
             start = self.train_start or "the first day"
-            return f"train {start} to {self.train_end}, test after it; window {self.window}"
-        return f"first {self.train_fraction:.0%} train, rest test; window {self.window}"
+            return f"train {start} to {self.train_end}, test after it; window {self.window}{learns}"
+        return f"first {self.train_fraction:.0%} train, rest test; window {self.window}{learns}"
 
 
 @dataclass(frozen=True)

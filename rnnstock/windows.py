@@ -5,6 +5,13 @@ is the price of the next day. The test windows take their context from
 the ``window`` days just before each test day, so the first test day is
 predicted from the last days of training, as in the DataCamp tutorial, and
 every test day gets a prediction.
+
+A split that learns from changes (``SplitSpec.learn_from``: ``"change"`` or
+``"log_return"``) windows each day's change from the day before instead of the
+price, and labels each window with the next day's change; :meth:`Windows.to_prices`
+adds a predicted change back to the real price of the day before, so every
+score is in prices. The first day has no change, so such a split needs one day
+more of history before its first window.
 """
 
 from __future__ import annotations
@@ -65,6 +72,7 @@ class Windows:
     y_test: np.ndarray
     train_dates: pd.DatetimeIndex  # the day each training label belongs to (fit + validation)
     test_dates: pd.DatetimeIndex
+    learn_from: str = "price"  # settings.LEARN_FROM: what the windows and labels hold
 
     @property
     def target(self) -> str:
@@ -75,27 +83,94 @@ class Windows:
         """Training windows, validation windows included."""
         return self.split.train_windows(self.window)
 
-    def to_prices(self, scaled: np.ndarray) -> np.ndarray:
-        """Map scaled values (any shape) back to prices."""
+    @property
+    def learns_changes(self) -> bool:
+        return self.learn_from != "price"
+
+    def unscale(self, scaled: np.ndarray) -> np.ndarray:
+        """Scaled values (any shape) in the units the model learns: prices or changes."""
         values = np.asarray(scaled, dtype="float64")
         return self.scaler.inverse_transform(values.reshape(-1, 1)).reshape(values.shape)
 
-    def to_scaled(self, prices: np.ndarray) -> np.ndarray:
-        values = np.asarray(prices, dtype="float64")
+    def to_prices(self, scaled: np.ndarray, previous: np.ndarray | None = None) -> np.ndarray:
+        """The model's (scaled) outputs as prices.
+
+        When the model learns changes, ``previous`` is the real price of the day
+        before each output (``test_previous()``, ``train_previous()``), which the
+        predicted change is added to.
+        """
+        values = self.unscale(scaled)
+        if not self.learns_changes:
+            return values
+        if previous is None:
+            raise ValueError("A change is a price only beside the price of the day before.")
+        return apply_changes(np.asarray(previous, dtype="float64"), values, self.learn_from)
+
+    def path_prices(self, scaled: np.ndarray, last_price: float | np.ndarray) -> np.ndarray:
+        """Outputs fed back one after another (a forecast, shape (..., steps)) as prices:
+        each change is added to the price the one before it reached."""
+        values = self.unscale(scaled)
+        if not self.learns_changes:
+            return values
+        last = np.asarray(last_price, dtype="float64")[..., np.newaxis]
+        if self.learn_from == "log_return":
+            return last * np.exp(np.cumsum(values, axis=-1))
+        return last + np.cumsum(values, axis=-1)
+
+    def to_scaled(self, values: np.ndarray) -> np.ndarray:
+        """Values in the model's units (prices or changes) scaled as it learned them."""
+        values = np.asarray(values, dtype="float64")
         return self.scaler.transform(values.reshape(-1, 1)).reshape(values.shape)
 
+    def context(self, prices: np.ndarray) -> np.ndarray:
+        """The scaled window that real ``prices`` (oldest first) make for the day after them:
+        their last ``window`` values, or changes (which need one price more)."""
+        prices = np.asarray(prices, dtype="float64")
+        need = self.window + (1 if self.learns_changes else 0)
+        if prices.shape[-1] < need:
+            raise ValueError(f"A window needs the last {need} prices; only {prices.shape[-1]}.")
+        values = changes(prices[..., -need:], self.learn_from)
+        return self.to_scaled(values[..., -self.window :])
+
     def test_previous(self) -> np.ndarray:
-        """The real price on the day before each test day (last value of each window)."""
+        """The real price on the day before each test day."""
         split = self.split
         return split.series.iloc[split.train_stop - 1 : split.test_stop - 1].to_numpy()
 
+    def train_previous(self) -> np.ndarray:
+        """The real price on the day before each training label (``train_dates``)."""
+        series = self.split.series
+        stop = self.split.train_stop - 1
+        return series.iloc[stop - len(self.train_dates) : stop].to_numpy()
+
     def test_window_means(self) -> np.ndarray:
         """The mean real price over each test day's window (the moving-average baseline)."""
-        return self.to_prices(self.X_test[:, :, 0]).mean(axis=1)
+        split = self.split
+        prices = split.series.to_numpy()[split.train_stop - self.window : split.test_stop - 1]
+        return sliding_window_view(prices, self.window).mean(axis=1)
 
     @property
     def actual_test(self) -> pd.Series:
         return self.split.test
+
+
+def changes(prices: np.ndarray, learn_from: str) -> np.ndarray:
+    """What a model that learns ``learn_from`` sees of ``prices`` (along the last axis):
+    the prices, or each day's change from the day before (one value fewer)."""
+    prices = np.asarray(prices, dtype="float64")
+    if learn_from == "price":
+        return prices
+    if learn_from == "log_return":
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.diff(np.log(prices), axis=-1)
+    return np.diff(prices, axis=-1)
+
+
+def apply_changes(previous: np.ndarray, values: np.ndarray, learn_from: str) -> np.ndarray:
+    """The prices that ``values`` (changes the model predicts) make from ``previous``."""
+    if learn_from == "log_return":
+        return previous * np.exp(values)
+    return previous + values
 
 
 def split_series(prices: pd.DataFrame, spec: SplitSpec) -> Split:
@@ -146,18 +221,29 @@ def windowed_split(prices: pd.DataFrame, spec: SplitSpec) -> Split:
     """
     split = split_series(prices, spec)
     window = spec.window
-    n_train_days = split.train_stop - split.train_start
+    # Learning changes, the first day of training has none: one day fewer to window.
+    extra = 0 if spec.learn_from == "price" else 1
+    n_train_days = split.train_stop - split.train_start - extra
     if n_train_days <= window:
+        unit = "days" if not extra else "daily changes"
         raise ValueError(
             f"The window ({window} days) is as long as the training data or longer"
-            f" ({n_train_days} days), so there is nothing to learn from. Use a window"
+            f" ({n_train_days} {unit}), so there is nothing to learn from. Use a window"
             f" shorter than {n_train_days} days or train on a longer period."
         )
-    if split.train_stop < window:
+    if split.train_stop < window + extra:
         raise ValueError(
-            f"The first test day needs {window} days of history before it, but only"
+            f"The first test day needs {window + extra} days of history before it, but only"
             f" {split.train_stop} exist. Shorten the window or move the split later."
         )
+    if extra:
+        used = split.series.iloc[split.train_start : split.test_stop]
+        if (used <= 0).any() and spec.learn_from == "log_return":
+            day = used[used <= 0].index[0].date()
+            raise ValueError(
+                f"The '{spec.target}' price on {day} is zero or negative: a log return needs"
+                " positive prices. Learn from daily changes instead."
+            )
     if split.series.iloc[split.train_start : split.test_stop].isna().any():
         missing = split.series.iloc[split.train_start : split.test_stop]
         day = missing[missing.isna()].index[0].date()
@@ -176,15 +262,23 @@ def make_windows(
     # and the Data page's price chart should not wait for them.
     from sklearn.preprocessing import MinMaxScaler
 
+    # What the model sees: prices, or changes (day i's change is from day i - 1 to day i;
+    # day 0 has none), and the first training day that has one.
+    learn_from = spec.learn_from
+    values = split.series.to_numpy()
+    first = split.train_start
+    if learn_from != "price":
+        values = np.concatenate([[np.nan], changes(values, learn_from)])
+        first += 1
     scaler = MinMaxScaler(feature_range=(0, 1))
-    scaler.fit(split.train.to_numpy().reshape(-1, 1))
-    scaled = scaler.transform(split.series.to_numpy().reshape(-1, 1))[:, 0].astype("float32")
+    scaler.fit(values[first : split.train_stop].reshape(-1, 1))
+    scaled = scaler.transform(values.reshape(-1, 1))[:, 0].astype("float32")
 
     # Training: windows inside the training period, label = the next day.
-    train_scaled = scaled[split.train_start : split.train_stop]
+    train_scaled = scaled[first : split.train_stop]
     X_train = sliding_window_view(train_scaled[:-1], window)
     y_train = train_scaled[window:]
-    train_dates = split.series.index[split.train_start + window : split.train_stop]
+    train_dates = split.series.index[first + window : split.train_stop]
 
     # Test: each test day's window is the `window` days right before it.
     context = scaled[split.train_stop - window : split.test_stop - 1]
@@ -211,6 +305,7 @@ def make_windows(
         y_test=y_test.reshape(-1, 1),
         train_dates=train_dates,
         test_dates=test_dates,
+        learn_from=learn_from,
     )
 
 

@@ -51,6 +51,13 @@ def result():
     return run_experiment(TINY, prices=make_prices(200))
 
 
+@pytest.fixture(scope="module")
+def log_return_result():
+    """A model that learns daily log returns: its download adds them to the last price."""
+    spec = TINY.replace(split=TINY.split.replace(learn_from="log_return"))
+    return run_experiment(spec, prices=make_prices(200))
+
+
 def unpack(archive: bytes, folder) -> dict[str, bytes]:
     with zipfile.ZipFile(io.BytesIO(archive)) as opened:
         opened.extractall(folder)
@@ -79,14 +86,18 @@ def test_the_archive_holds_the_model_its_scaler_and_a_loader(result, tmp_path):
     assert files[f"{stem}/predictions.csv"] == predictions_csv(result)
 
 
-def test_a_fresh_python_predicts_the_pages_dollars_from_the_archive_alone(result, tmp_path):
+@pytest.mark.parametrize("learned", ["result", "log_return_result"])
+def test_a_fresh_python_predicts_the_pages_dollars_from_the_archive_alone(
+    learned, request, tmp_path
+):
     """Only the archive's files in a folder, the venv's python, nothing of rnnstock."""
+    result = request.getfixturevalue(learned)
     unpack(model_archive(result), tmp_path)
     folder = tmp_path / run_stem(result)
     script = """
 import csv, json, runpy, sys
 import numpy as np
-from load import WINDOW, predict_dollars
+from load import NEEDED, predict_dollars
 
 with open("prices.csv", newline="") as file:
     rows = list(csv.reader(file))[1:]
@@ -94,7 +105,7 @@ where = {day: i for i, (day, _) in enumerate(rows)}
 prices = np.array([float(price) for _, price in rows])
 with open("predictions.csv", newline="") as file:
     test_days = [row["Date"] for row in csv.DictReader(file)]
-windows = [prices[where[day] - WINDOW : where[day]] for day in test_days]
+windows = [prices[where[day] - NEEDED : where[day]] for day in test_days]
 one_by_one = [predict_dollars(list(window)) for window in windows[:3]]
 assert all(isinstance(value, float) for value in one_by_one)
 all_at_once = predict_dollars(np.stack(windows))

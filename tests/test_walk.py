@@ -26,7 +26,15 @@ from tests.conftest import REPO
 SPLIT_TAB, PRICE_TAB = "Train / test split", "Price history"
 # Written out here, not taken from the app: one value of these for Data, Train and
 # Compare; every other setting belongs to its page (Learn keeps copies of its own).
-SHARED = {"target", "window", "split_mode", "train_fraction", "train_start", "train_end"}
+SHARED = {
+    "target",
+    "learn_from",
+    "window",
+    "split_mode",
+    "train_fraction",
+    "train_start",
+    "train_end",
+}
 KERAS_RATES = {"adam": 0.001, "rmsprop": 0.001, "sgd": 0.01}  # Keras' own defaults
 WIDGETS = ("number_input", "slider", "selectbox", "text_input", "checkbox", "multiselect")
 WIDGETS += ("radio", "date_input")
@@ -183,6 +191,7 @@ class Walker:
         split, model, train = spec.split, spec.model, spec.train
         values = {
             "target": split.target,
+            "learn_from": split.learn_from,
             "window": split.window,
             "split_mode": split.mode,
             "units": model.units,

@@ -11,6 +11,7 @@ from rnnstock.settings import default
 from rnnstock.specs import SplitSpec
 from rnnstock.text import literal
 from rnnstock.web import state
+from rnnstock.web.pages import DATA
 from rnnstock.web.sidebar import LoadedData
 from rnnstock.web.widgets import widget
 from rnnstock.windows import windowed_split
@@ -35,6 +36,7 @@ def split_from_state(data: LoadedData, page: str) -> SplitSpec:
     """The split the widgets show (ValueError if it is not a valid split)."""
     target = shown_target(data, page) or state.get("target", page)
     window = state.get("window", page)
+    learn_from = state.get("learn_from", page)
     if state.get("split_mode", page) == "dates":
         auto_start, auto_end = automatic_dates(data)
         start = state.get("train_start", page) or auto_start
@@ -42,19 +44,29 @@ def split_from_state(data: LoadedData, page: str) -> SplitSpec:
         return SplitSpec(
             target=target,
             window=window,
+            learn_from=learn_from,
             train_start=str(start),
             train_end=str(end),
             train_fraction=None,
         )
-    return SplitSpec(target=target, window=window, train_fraction=state.get("train_fraction", page))
+    return SplitSpec(
+        target=target,
+        window=window,
+        learn_from=learn_from,
+        train_fraction=state.get("train_fraction", page),
+    )
 
 
 def split_controls(data: LoadedData, page: str, container: Any = st) -> SplitSpec | None:
     """The split widgets; returns the split, or shows why it cannot be used."""
-    left, middle, right = container.columns(3)
-    widget("target", page, left, shown=shown_target(data, page), options=data.targets)
-    widget("window", page, middle)
-    mode = widget("split_mode", page, right, radio=True)
+    # The Data page previews the split; what the model learns from is a training setting.
+    trains = page != DATA.url
+    columns = container.columns([3, 3, 3, 2] if trains else 3)
+    widget("target", page, columns[0], shown=shown_target(data, page), options=data.targets)
+    if trains:
+        widget("learn_from", page, columns[1])
+    widget("window", page, columns[-2])
+    mode = widget("split_mode", page, columns[-1], radio=True)
     if mode == "fraction":
         widget("train_fraction", page, container)
     else:

@@ -70,7 +70,15 @@ UPLOAD_FACTS = "upload_facts"  # the expander saying how the uploaded files were
 RETRY_TICKER = "retry_ticker"
 
 # The settings one value of which serves every page (the data split)...
-SHARED = ("target", "window", "split_mode", "train_fraction", "train_start", "train_end")
+SHARED = (
+    "target",
+    "learn_from",
+    "window",
+    "split_mode",
+    "train_fraction",
+    "train_start",
+    "train_end",
+)
 # ...but the Learn page, which works on a copy of the Train page's model and window so
 # that a what-if there changes nothing a training uses.
 OWN_COPIES = ("learn",)

@@ -44,6 +44,7 @@ def apply_spec(spec: ExperimentSpec, page: str) -> None:
     split, model, train = spec.split, spec.model, spec.train
     values: dict[str, Any] = {
         "target": split.target,
+        "learn_from": split.learn_from,
         "window": split.window,
         "split_mode": split.mode,
         **{name: getattr(model, name) for name in MODEL_SETTINGS},

@@ -16,6 +16,7 @@ import streamlit as st
 from rnnstock.settings import (
     FIRST_DAY,
     LAST_DAY,
+    LEARN_FROM_NAMES,
     OPTIMIZER_NAMES,
     SETTINGS,
     SPLIT_MODE_NAMES,
@@ -23,7 +24,11 @@ from rnnstock.settings import (
 )
 from rnnstock.web.state import bound
 
-FORMATS = {"optimizer": OPTIMIZER_NAMES.get, "split_mode": SPLIT_MODE_NAMES.get}
+FORMATS = {
+    "optimizer": OPTIMIZER_NAMES.get,
+    "split_mode": SPLIT_MODE_NAMES.get,
+    "learn_from": LEARN_FROM_NAMES.get,
+}
 
 
 def help_text(setting: Setting) -> str | None:
