@@ -7,6 +7,7 @@
 | ``RNNSTOCK_XLA`` | compile training steps with XLA: on, off or auto | auto (long runs) |
 | ``RNNSTOCK_FUSED`` | the fused LSTM/GRU layers on CPU | on |
 | ``RNNSTOCK_MALLOC_KEEP`` | glibc keeps freed memory for the next step | on |
+| ``RNNSTOCK_MISTAKES_TINY`` | the Mistakes page trains tiny models (the tests) | off |
 
 On/off switches take 1/0, on/off, true/false or yes/no; anything else is a
 ``ValueError`` that names the variable.
@@ -79,3 +80,11 @@ def cache_dir() -> Path:
         base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
         return Path(base) / "rnnstock"
     return Path(platformdirs.user_cache_dir("rnnstock", appauthor=False))
+
+
+MISTAKES_TINY = "RNNSTOCK_MISTAKES_TINY"
+
+
+def mistakes_tiny() -> bool:
+    """The Mistakes page's measurements with tiny models (a few units, 2 epochs): tests."""
+    return bool(switch(MISTAKES_TINY, False))

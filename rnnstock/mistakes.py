@@ -49,7 +49,7 @@ from rnnstock.windows import Windows, make_windows, windowed_split
 if TYPE_CHECKING:
     from rnnstock.experiment import ExperimentResult
 
-TINY_SWITCH = "RNNSTOCK_MISTAKES_TINY"
+TINY_SWITCH = config.MISTAKES_TINY
 
 # How a training is done.
 RIGHT_WAY = "right"  # run_experiment: scaler on the training days, every test day predicted
@@ -71,7 +71,7 @@ TINY_UNITS, TINY_WINDOW, TINY_EPOCHS, TINY_BATCH = 4, 10, 2, 64
 
 def tiny_models() -> bool:
     """``RNNSTOCK_MISTAKES_TINY``: tiny models everywhere (tests), off by default."""
-    return bool(config.switch(TINY_SWITCH, False))
+    return config.mistakes_tiny()
 
 
 # -- what each mistake is ------------------------------------------------------------------

@@ -305,6 +305,7 @@ def test_the_readme_quotes_the_caps_of_limits_py():
         f"larger than {limits.MAX_FILE_MB} MB",
         f"unpacks to more than {limits.MAX_TEXT_MB} MB",
         f"more than {limits.MAX_ROWS:,} lines",
+        f"{limits.MAX_LINES:,} lines in all",
         f"more than {limits.MAX_COLUMNS} columns",
         f"{limits.MAX_GZIP_LAYERS} layers of gzip",
         f"at most {limits.MAX_FILES} files",
