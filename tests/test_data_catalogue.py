@@ -1237,12 +1237,10 @@ def test_catalogue_budget_summary(capsys):
         "slowest: " + "; ".join(f"{k} {s:.2f} s" for k, (s, _) in slowest),
         "most memory: " + "; ".join(f"{k} {m:.0f} MB" for k, (_, m) in hungriest),
     ]
-    text = "\n".join(lines)
     with capsys.disabled():
-        print("\n" + text)
-    out = Path("/tmp/i16")
-    if out.is_dir():
-        (out / "catalogue-budget.txt").write_text(text + "\n")
+        print("\n" + "\n".join(lines))
+    # Together, the whole catalogue is a few seconds of reading: no case is near its budget.
+    assert sum(s for s, _ in STATS.values()) < len(CASES) * BUDGET_SECONDS / 10
 
 
 def test_normalize_prices_on_a_yfinance_frame_says_its_warnings():

@@ -103,8 +103,9 @@ def test_a_semicolon_file_reads_3_750_as_three_point_seven_five_and_says_it_is_i
     lines[3] = lines[3].replace(";103;", ";3,750;", 1)
     frame = read(csv_text(lines, "Date;Open;High;Low;Close"))
     assert frame["Open"].iloc[3] == 3.75  # never 3750
-    (warning,) = read_report(frame).warnings
-    assert "outside that day's Low to High range" in warning and "2021-01-07" in warning
+    outside, two_ways = read_report(frame).warnings
+    assert 'Numbers like "3,750"' in two_ways  # no number in the file tells
+    assert "outside that day's Low to High range" in outside and "2021-01-07" in outside
 
 
 def test_decimal_commas_and_dots_in_one_file_are_refused():
@@ -327,3 +328,50 @@ def test_the_facts_of_a_plain_yahoo_export(tmp_path):
         "Columns: Open, High, Low, Close, Adj Close, Volume",
     ]
     assert HEADER.startswith("Date")
+
+
+# -- found in review ---------------------------------------------------------------------
+
+
+def test_old_mac_line_ends_read():
+    text = csv_text(price_lines()).replace("\n", "\r")
+    assert len(read(text)) == 40
+
+
+def test_a_semicolon_file_with_three_decimal_dot_prices_is_never_read_a_thousand_times_too_big():
+    lines = [f"{day:%Y-%m-%d};{995.5 + 0.231 * i:.3f}" for i, day in enumerate(DAYS)]
+    frame = read(csv_text(lines, "Date;Close"))  # 1000.115 tells: the mark is a dot
+    assert frame["Close"].iloc[0] == 995.5 and frame["Close"].iloc[-1] == pytest.approx(1004.509)
+    assert read_report(frame).decimals == "a dot (1,234.56)"
+
+
+def test_numbers_that_read_two_ways_are_a_warning():
+    lines = [f"{day:%Y-%m-%d};3,750" for day in DAYS]
+    frame = read(csv_text(lines, "Date;Close"))
+    assert frame["Close"].iloc[0] == 3.75
+    report = read_report(frame)
+    assert report.decimals.endswith(
+        "assumed from the ';' separator: no number in the file could tell"
+    )
+    (warning,) = report.warnings
+    assert 'Numbers like "3,750" in the Close column can be read two ways' in warning
+    assert "read as 3.75, but could be 3,750" in warning
+
+
+def test_a_quote_never_closed_names_its_line():
+    lines = price_lines()
+    lines[20] = '"' + lines[20]
+    with pytest.raises(DataError, match=r"Line 22 of prices\.csv opens a quote"):
+        read(csv_text(lines))
+
+
+def test_two_files_of_one_name_are_told_apart_and_a_blank_cell_is_no_conflict():
+    whole = csv_text(price_lines(40)).encode()
+    lines = price_lines(35)
+    lines[3] = lines[3].rsplit(",", 1)[0] + ","  # no volume that day, in this file only
+    blank_volume = csv_text(lines)
+    frame = read_price_csvs([("prices.csv", whole), ("prices.csv", blank_volume.encode())])
+    assert len(frame) == 40 and frame["Volume"].notna().all()
+    other = csv_text(price_lines(35)).replace("2021-01-05,101,", "2021-01-05,109,").encode()
+    with pytest.raises(DataError, match=r"prices\.csv \(file 1\) and prices\.csv \(file 2\)"):
+        read_price_csvs([("prices.csv", whole), ("prices.csv", other)])

@@ -11,7 +11,7 @@ MEMORY_EVERY-th case, as tracemalloc slows pandas down three to five times).
 A case whose mutations are all benign (rows reordered or blank lines added,
 line ends, encoding) must read exactly as its base file does.
 
-The outcome counts are printed (``-s``) and written to /tmp/i16/fuzz-summary.txt:
+The outcome counts are printed (in the test's output, also without ``-s``):
 "fuzz: N cases, R read, M refused (by first words of message: ...)".
 """
 

@@ -78,6 +78,9 @@ def decode(content: bytes, name: str) -> Decoded:
             sentence(f"{name} is not a CSV text file (it contains binary data).")
             + " Choose a .csv file with a header line such as Date,Open,High,Low,Close,Volume."
         )
+    # Old Mac files end lines with a lone CR: every count and split below is by "\n".
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     return Decoded(text, packed + encoding)
 
 

@@ -98,8 +98,17 @@ _LONGEST_DATE = 40  # characters: "Wednesday, September 15, 2021 00:00:00 UTC" i
 # a space inside a number is allowed only between groups of three digits.
 _CURRENCY = r"[$€£¥]"
 _SPACES = "\u00a0\u202f "  # a space, no-break space and narrow no-break space (French)
-_DOT_DECIMAL = r"^[+-]?(?:\d{1,3}(?:,\d{3})+\.\d+|\d+\.(?:\d{1,2}|\d{4,})|\d{1,3}(?:,\d{3}){2,})$"
-_COMMA_DECIMAL = r"^[+-]?(?:\d{1,3}(?:\.\d{3})+,\d+|\d+,(?:\d{1,2}|\d{4,})|\d{1,3}(?:\.\d{3}){2,})$"
+# A cell that can only be read one way: a group separator then a decimal (1,234.5),
+# decimals that are not three digits (3.75, 0.1234), four digits or more before the
+# mark (1234.567: a thousands group has at most three), or two thousands groups.
+_DOT_DECIMAL = (
+    r"^[+-]?(?:\d{1,3}(?:,\d{3})+\.\d+|\d+\.(?:\d{1,2}|\d{4,})|\d{4,}\.\d+"
+    r"|\d{1,3}(?:,\d{3}){2,})$"
+)
+_COMMA_DECIMAL = (
+    r"^[+-]?(?:\d{1,3}(?:\.\d{3})+,\d+|\d+,(?:\d{1,2}|\d{4,})|\d{4,},\d+"
+    r"|\d{1,3}(?:\.\d{3}){2,})$"
+)
 _GROUPED = {
     ".": r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?$",
     ",": r"^[+-]?\d{1,3}(?:\.\d{3})+(?:,\d*)?$",
@@ -279,7 +288,11 @@ def normalize_table(
             f" {min_days} are needed to train and test a model. Use a longer history."
         )
     result.attrs["warnings"] = implausible(result)
-    return Normalized(result, date_order, DECIMALS[mark], dropped, ignored)
+    decided = _any_decided(frame, named, value_names)
+    decimals = _decimals_said(mark, decided, separator)
+    if not decided:
+        result.attrs["warnings"] += _two_ways(frame, named, value_names, mark)
+    return Normalized(result, date_order, decimals, dropped, ignored)
 
 
 def _unnamed(label: object) -> bool:
@@ -345,6 +358,52 @@ def _decimal_mark(
     return "."
 
 
+def _any_decided(frame: pd.DataFrame, named: dict[str, object], value_names: list[str]) -> bool:
+    """Whether a text cell of the file could be read only one way (or the file has no text
+    numbers at all: a frame of floats from a download)."""
+    texts = [frame[named[n]] for n in value_names]
+    texts = [c for c in texts if not pd.api.types.is_numeric_dtype(c)]
+    if not texts:
+        return True
+    pattern = f"(?:{_DOT_DECIMAL})|(?:{_COMMA_DECIMAL})"
+    return any(_cells(c).str.fullmatch(pattern).fillna(False).any() for c in texts)
+
+
+_TWO_WAYS = r"^[+-]?\d{1,3}[.,]\d{3}$"  # 3,750 or 995.500: a decimal, or a thousands group
+
+
+def _two_ways(
+    frame: pd.DataFrame, named: dict[str, object], value_names: list[str], mark: str
+) -> list[str]:
+    """A warning when the file's numbers could be read with either decimal mark and one was
+    assumed: "3,750" is 3.75 with decimal commas and 3750 with a thousands comma."""
+    for name in value_names:
+        column = frame[named[name]]
+        if pd.api.types.is_numeric_dtype(column):
+            continue
+        cells = _cells(column)
+        hits = cells.str.fullmatch(_TWO_WAYS).fillna(False)
+        if hits.any():
+            cell = str(cells[hits.idxmax()])
+            as_decimal = float(cell.replace(",", "."))
+            as_group = float(cell.replace(",", "").replace(".", ""))
+            read, other = (as_decimal, as_group) if cell[-4] == mark else (as_group, as_decimal)
+            return [
+                f'Numbers like "{shown(cell)}" in the {name} column can be read two ways:'
+                f" they were read as {read:,.10g}, but could be {other:,.10g}. No number in"
+                " the file tells which decimal mark it uses; check a price you know."
+            ]
+    return []
+
+
+def _decimals_said(mark: str, decided: bool, separator: str) -> str:
+    """How the facts say the decimal mark was chosen."""
+    if decided:
+        return DECIMALS[mark]
+    why = "the ';' separator" if separator == ";" else "the usual"
+    return f"{DECIMALS[mark]}, assumed from {why}: no number in the file could tell"
+
+
 def _numbers(
     column: pd.Series, name: str, origin: str | None, line_numbers: bool, mark: str
 ) -> pd.Series:
@@ -367,6 +426,9 @@ def _numbers(
         separator = "," if mark == "." else "."
         plain = plain.mask(grouped, plain.str.replace(separator, "", regex=False))
         if mark == ",":
+            # A dot left after the thousands groups went is no decimal comma's: 999.885
+            # in a file read with decimal commas is not a number, never 999885.
+            plain = plain.mask(plain.str.contains(".", regex=False).fillna(False), "no")
             plain = plain.str.replace(",", ".", regex=False)
         plain = plain.mask(plain.str.contains(r"[^0-9.eE+-]").fillna(False), "not a number")
         numbers = pd.to_numeric(plain, errors="coerce").astype("float64") * scale

@@ -122,7 +122,11 @@ def read_price_csvs(
     if len(sources) == 1:
         return read_price_csv(sources[0], name=names[0])
     frames = [_read(source, name, 1) for source, name in zip(sources, names, strict=True)]
-    files = [read_report(frame).files[0] for frame in frames]
+    named = [read_report(frame).files[0] for frame in frames]
+    # Two prices.csv from two folders: each is called by its place too.
+    files = [
+        f"{file} (file {i + 1})" if named.count(file) > 1 else file for i, file in enumerate(named)
+    ]
     columns = [c for c in frames[0].columns if all(c in frame.columns for frame in frames)]
     if not any(c in PRICE_COLUMNS for c in columns):
         raise DataError(
@@ -130,9 +134,10 @@ def read_price_csvs(
             " combine when they name the same columns, such as Date and Close."
         )
     combined = frames[0][columns]
-    for frame, file in zip(frames[1:], files[1:], strict=True):
-        _check_overlap(combined, frame[columns], files[: files.index(file)], file)
-        combined = combined.combine_first(frame[columns])[columns]
+    for position in range(1, len(frames)):
+        frame = frames[position][columns]
+        _check_overlap(combined, frame, files[:position], files[position])
+        combined = combined.combine_first(frame)[columns]
     combined = combined.sort_index()
     combined.index.name = "Date"
     if len(combined) < MIN_DAYS:
@@ -175,10 +180,11 @@ def _check_overlap(combined: pd.DataFrame, frame: pd.DataFrame, before: list[str
     if common.empty:
         return
     left, right = combined.loc[common], frame.loc[common]
-    agree = np.isclose(left, right, rtol=1e-6, atol=0.005, equal_nan=True)
-    if agree.all():
+    # A cell only one file has (a blank volume) is filled from the other, not a conflict.
+    agree = np.isclose(left, right, rtol=1e-6, atol=0.005) | left.isna() | right.isna()
+    if agree.to_numpy().all():
         return
-    row, column = np.argwhere(~agree)[0]
+    row, column = np.argwhere(~agree.to_numpy())[0]
     day, name = common[row], combined.columns[column]
     raise DataError(
         f"{' and '.join(before)} and {file} disagree on {day:%Y-%m-%d}: {name} is"
@@ -347,6 +353,13 @@ def _read_source(source: Source) -> tuple[bytes, str]:
 
 
 def _parser_problem(name: str, detail: str, skipped_lines: int) -> str:
+    quote = re.search(r"EOF inside string starting at row (\d+)", detail)
+    if quote:  # pandas counts the header as row 0: row N is line N + 1
+        line = int(quote.group(1)) + 1 + skipped_lines
+        return (
+            f'Line {line} of {name} opens a quote (") that is never closed, so the rest of'
+            " the file reads as one value. Close the quote or delete the stray one."
+        )
     found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", detail)
     if found:
         expected, line, saw = (int(n) for n in found.groups())

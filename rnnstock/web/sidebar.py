@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from rnnstock.data import DataError, fetch_ticker, list_samples, load_sample, read_price_csvs
-from rnnstock.data.limits import MAX_FILE_MB
+from rnnstock.data.limits import MAX_FILE_MB, MAX_FILES
 from rnnstock.settings import TARGETS
 from rnnstock.specs import DataSpec
 from rnnstock.text import literal
@@ -211,6 +211,12 @@ def _csv() -> LoadedData:
         " Kaggle, Nasdaq.com, Investing.com or a spreadsheet export them. Several files of"
         " one stock (a course's train and test files) make one history.",
     )
+    if uploads and len(uploads) > MAX_FILES:  # refused before their bytes are copied
+        message = (
+            f"{len(uploads)} files were picked; at most {MAX_FILES} files of one stock make"
+            " one history. Remove some with their × buttons."
+        )
+        return _failed(DataSpec(), "The files", message)
     if uploads and tuple(upload.file_id for upload in uploads) != st.session_state.get(
         state.UPLOAD_IDS
     ):
