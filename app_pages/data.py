@@ -38,7 +38,7 @@ if split_tab.open:
             test_days.metric("Test days", f"{len(periods.test):,}")
             train_windows.metric(
                 "Training windows",
-                f"{periods.train_windows(split.window):,}",
+                f"{periods.train_windows(split.window, split.learn_from):,}",
                 help=f"Each window: {split.window} days in, the next day's price out.",
             )
 

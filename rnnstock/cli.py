@@ -262,8 +262,8 @@ def command_run(args: argparse.Namespace) -> int:
         f"Model: {spec.model.describe()}, {result.parameters:,} parameters;"
         f" {result.history.epochs_run} epochs, {result.history.seconds_per_epoch:.2f} s/epoch"
         + (
-            f" (early stop, best epoch {result.history.best_epoch})"
-            if result.history.stopped_early
+            f" (early stopping kept epoch {result.history.best_epoch})"
+            if result.history.best_epoch
             else ""
         )
     )

@@ -67,7 +67,7 @@ def backtest_starts(windows: Windows, steps: int, count: int) -> np.ndarray:
     check("forecast_days", steps)
     split = windows.split
     last = split.test_stop - steps  # the last start whose whole path has real prices
-    if last < split.train_stop or split.train_stop < windows.window + windows.learns_changes:
+    if last < split.train_stop or split.train_stop < windows.prices_needed:
         raise ValueError(
             f"The test period has {split.test_stop - split.train_stop} days, fewer than the"
             f" {steps} days to forecast; shorten the forecast or move the split earlier."
@@ -85,7 +85,7 @@ def backtest(model: keras.Model, windows: Windows, steps: int, count: int = 8) -
     starts = backtest_starts(windows, steps, count)
     series = windows.split.series
     values = series.to_numpy()
-    need = windows.window + windows.learns_changes  # a change needs the day before too
+    need = windows.prices_needed  # a change needs the day before too
     contexts = windows.context(np.stack([values[start - need : start] for start in starts]))
     forecasts = windows.path_prices(roll_forward(model, contexts, steps), values[starts - 1])
     held = carried_forward(values, starts, steps)

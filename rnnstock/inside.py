@@ -607,10 +607,10 @@ def look_inside(network: Network, windows: Windows, day: object) -> DayInside:
     position = day_position(windows, day)
     window = windows.window
     split = windows.split
-    reads = getattr(windows, "learn_from", "price")
+    reads = windows.learn_from
     start = split.train_stop - window + position  # the day of the window's first step
-    extra = 0 if reads == "price" else 1  # a change needs the price of the day before
-    prices = split.series.iloc[start - extra : start + window]
+    # A change needs the price of the day before: the window is made of more prices.
+    prices = split.series.iloc[start + window - windows.prices_needed : start + window]
     trace = forward(network, windows.X_test[position : position + 1])
     # The inputs and the output share one scaler, so in their own units (dollars, or
     # changes) the gradient is the same number as on the scaled values.

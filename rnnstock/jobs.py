@@ -11,6 +11,7 @@ itself never has to import TensorFlow to train.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import multiprocessing
 import multiprocessing.connection
@@ -319,6 +320,8 @@ class JobManager:
                         job.started = payload
                         job.status = RUNNING
             elif kind == "epoch":
+                if payload.predicted is not None:
+                    _forget_watched(job)  # only the newest is drawn
                 job.progress.append(payload)
 
     def _finish(self, job: Job, future: Future) -> None:
@@ -355,6 +358,17 @@ class JobManager:
                 job.started = job.submitted
             job.status = status
             self._cancel_flags.pop(job.id, None)
+            # The learning chart is gone with the training: the result has its predictions.
+            _forget_watched(job)
+            job.test_days = None
+
+
+def _forget_watched(job: Job) -> None:
+    """Drop the test predictions of a job's earlier epochs (a 1,000-epoch run on 4,000
+    test days would keep 16 MB of them)."""
+    for index, progress in enumerate(job.progress):
+        if progress.predicted is not None:
+            job.progress[index] = dataclasses.replace(progress, predicted=None)
 
 
 def _exit_with_server() -> None:

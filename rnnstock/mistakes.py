@@ -42,6 +42,7 @@ from rnnstock.evaluation import mae, rmse
 from rnnstock.jobs import Job, JobManager
 from rnnstock.presets import PRESETS
 from rnnstock.settings import MIN_TEST_DAYS, MISTAKES, TARGETS, check, default
+from rnnstock.sizes import prediction_batch
 from rnnstock.specs import DataSpec, ExperimentSpec
 from rnnstock.training import OnEpoch, ShouldStop, TrainingHistory
 from rnnstock.windows import Windows, make_windows, windowed_split
@@ -556,7 +557,8 @@ def _fit_and_predict(
         raise TrainingCancelled(history)
     if fused:
         model = standard_model(model, spec.model, windows.window)
-    scaled = model.predict(windows.X_test, batch_size=1024, verbose=0)[:, 0]
+    batch = prediction_batch(spec.model, spec.train.batch_size)
+    scaled = model.predict(windows.X_test, batch_size=batch, verbose=0)[:, 0]
     return windows.to_prices(scaled), history, int(model.count_params())
 
 

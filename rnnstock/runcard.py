@@ -347,6 +347,11 @@ def card_sections(result: ExperimentResult) -> list[Section]:
         early = "off"
     elif history.stopped_early:
         early = f"stopped after epoch {epochs}; the weights of epoch {history.best_epoch} are kept"
+    elif history.best_epoch is not None:
+        early = (
+            f"on, did not stop: all {epochs} epochs ran; the weights of epoch"
+            f" {history.best_epoch} (lowest validation loss) are kept"
+        )
     else:
         early = f"on, did not stop: all {epochs} epochs ran"
     training_rows = [

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from rnnstock.runcard import PRICES_FILE, card_html, card_markdown, prices_csv
 from rnnstock.settings import LEARN_FROM_NAMES
+from rnnstock.windows import first_change
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -140,7 +141,8 @@ def scaler_json(result: ExperimentResult) -> dict[str, Any]:
     model's inputs and its outputs back into prices."""
     windows = result.windows
     scaler = windows.scaler
-    train = windows.split.train
+    # Learning changes, the scaler saw one value a day from the second training day.
+    train = windows.split.train.iloc[first_change(windows.learn_from) :]
     return {
         "kind": "MinMaxScaler",
         "feature_range": [float(bound) for bound in scaler.feature_range],
@@ -177,7 +179,7 @@ def model_archive(result: ExperimentResult) -> bytes:
         target=scaler["target"],
         window=scaler["window"],
         values=LEARN_FROM_NAMES[scaler["learn_from"]].lower(),
-        needed=scaler["window"] + (scaler["learn_from"] != "price"),
+        needed=result.windows.prices_needed,
         fit_days=fit_on["days"],
         first=fit_on["first"],
         last=fit_on["last"],

@@ -61,3 +61,15 @@ def training_memory_mb(spec: ModelSpec, window: int, batch_size: int) -> float:
     kept = batch_size * window * per_step
     weights = WEIGHT_COPIES * parameter_count(spec)
     return MARGIN * (kept + weights) * FLOAT_BYTES / 2**20 + BUFFERS_MB
+
+
+PREDICTION_BATCH_MAX = 1024  # windows per prediction call at most (Keras' speed levels off)
+
+
+def prediction_batch(spec: ModelSpec, batch_size: int) -> int:
+    """Windows to predict at once so that a prediction needs no more memory than the
+    training step the memory check allowed: predicting keeps one value per unit at each
+    step of a window, a training step keeps ``GATES * KEPT_PER_GATE + 2`` (the test
+    days of a large model at once took 4 GB: 3,992 windows of 500 days, 2 x LSTM(512))."""
+    per_unit_in_training = GATES[spec.cell] * KEPT_PER_GATE + 2
+    return max(1, min(PREDICTION_BATCH_MAX, batch_size * per_unit_in_training))

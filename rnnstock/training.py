@@ -57,7 +57,7 @@ class TrainingHistory:
     epoch_seconds: list[float] = field(default_factory=list)
     cancelled: bool = False
     stopped_early: bool = False
-    best_epoch: int | None = None  # 1-based, when early stopping restored weights
+    best_epoch: int | None = None  # 1-based: the epoch whose weights early stopping kept
 
     @property
     def epochs_run(self) -> int:
@@ -311,9 +311,11 @@ def fit(
         callbacks=callbacks,
         verbose=0,
     )
-    if early_stopping is not None and early_stopping.stopped_epoch > 0 and not history.cancelled:
-        history.stopped_early = True
-        history.best_epoch = int(early_stopping.best_epoch) + 1
+    if early_stopping is not None and not history.cancelled:
+        history.stopped_early = early_stopping.stopped_epoch > 0
+        # Keras restores the best epoch's weights at the end whether it stopped or not.
+        if early_stopping.best_weights is not None:
+            history.best_epoch = int(early_stopping.best_epoch) + 1
     if xla or STEPS_PER_EXECUTION != 1:
         # Predict, forecast and save with a plain compile: XLA would compile again for
         # every new batch shape, and a reloaded model should not carry these settings.

@@ -47,9 +47,10 @@ class Split:
     def test(self) -> pd.Series:
         return self.series.iloc[self.train_stop : self.test_stop]
 
-    def train_windows(self, window: int) -> int:
-        """Training windows of ``window`` days (each labelled with the day after it)."""
-        return max(0, self.train_stop - self.train_start - window)
+    def train_windows(self, window: int, learn_from: str = "price") -> int:
+        """Training windows of ``window`` days (each labelled with the day after it); a
+        model that learns changes has one fewer (the first day has no change)."""
+        return max(0, self.train_stop - self.train_start - window - first_change(learn_from))
 
 
 @dataclass(frozen=True)
@@ -81,11 +82,16 @@ class Windows:
     @property
     def n_train(self) -> int:
         """Training windows, validation windows included."""
-        return self.split.train_windows(self.window)
+        return self.split.train_windows(self.window, self.learn_from)
 
     @property
     def learns_changes(self) -> bool:
         return self.learn_from != "price"
+
+    @property
+    def prices_needed(self) -> int:
+        """Real prices one input window is made of: ``window``, or one more for changes."""
+        return self.window + first_change(self.learn_from)
 
     def unscale(self, scaled: np.ndarray) -> np.ndarray:
         """Scaled values (any shape) in the units the model learns: prices or changes."""
@@ -126,7 +132,7 @@ class Windows:
         """The scaled window that real ``prices`` (oldest first) make for the day after them:
         their last ``window`` values, or changes (which need one price more)."""
         prices = np.asarray(prices, dtype="float64")
-        need = self.window + (1 if self.learns_changes else 0)
+        need = self.prices_needed
         if prices.shape[-1] < need:
             raise ValueError(f"A window needs the last {need} prices; only {prices.shape[-1]}.")
         values = changes(prices[..., -need:], self.learn_from)
@@ -152,6 +158,12 @@ class Windows:
     @property
     def actual_test(self) -> pd.Series:
         return self.split.test
+
+
+def first_change(learn_from: str) -> int:
+    """Days before the first value a model sees: 1 when it learns changes (the first
+    day has none), 0 for prices."""
+    return 0 if learn_from == "price" else 1
 
 
 def changes(prices: np.ndarray, learn_from: str) -> np.ndarray:
@@ -222,7 +234,7 @@ def windowed_split(prices: pd.DataFrame, spec: SplitSpec) -> Split:
     split = split_series(prices, spec)
     window = spec.window
     # Learning changes, the first day of training has none: one day fewer to window.
-    extra = 0 if spec.learn_from == "price" else 1
+    extra = first_change(spec.learn_from)
     n_train_days = split.train_stop - split.train_start - extra
     if n_train_days <= window:
         unit = "days" if not extra else "daily changes"
@@ -266,10 +278,9 @@ def make_windows(
     # day 0 has none), and the first training day that has one.
     learn_from = spec.learn_from
     values = split.series.to_numpy()
-    first = split.train_start
+    first = split.train_start + first_change(learn_from)
     if learn_from != "price":
         values = np.concatenate([[np.nan], changes(values, learn_from)])
-        first += 1
     scaler = MinMaxScaler(feature_range=(0, 1))
     scaler.fit(values[first : split.train_stop].reshape(-1, 1))
     scaled = scaler.transform(values.reshape(-1, 1))[:, 0].astype("float32")

@@ -77,7 +77,7 @@ def test_a_run_that_learns_changes_is_scored_in_prices(prices, learn_from):
     assert result.scores.persistence.rmse == pytest.approx(
         np.sqrt(np.mean((predictions["actual"] - predictions[PERSISTENCE]) ** 2))
     )
-    assert len(result.train_fit) == result.windows.n_train - 1
+    assert len(result.train_fit) == result.windows.n_train
     # Forecasts past the last day and backtests add the changes up from a real price.
     future = forecast_future(result.model, result.windows, 5)
     assert np.isfinite(future["forecast"]).all()

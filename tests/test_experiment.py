@@ -80,6 +80,17 @@ def test_early_stopping_on_a_validation_tail(prices):
     assert 1 <= result.history.best_epoch <= result.history.epochs_run
 
 
+def test_early_stopping_that_never_stops_still_keeps_the_best_epoch(prices):
+    """Keras restores the lowest validation loss's weights at the end either way; the page
+    and the run card must say which epoch's weights the scores come from."""
+    spec = TINY.replace(train=TINY.train.replace(epochs=4, validation_fraction=0.2, patience=10))
+    seen = []
+    result = run_experiment(spec, on_epoch=seen.append, prices=prices)
+    assert not result.history.stopped_early and result.history.epochs_run == 4
+    losses = result.history.val_loss
+    assert result.history.best_epoch == losses.index(min(losses)) + 1
+
+
 def test_bad_data_settings_raise_before_training(prices):
     spec = TINY.replace(split=TINY.split.replace(window=500))
     with pytest.raises(ValueError, match="window"):

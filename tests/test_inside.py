@@ -362,10 +362,6 @@ def test_one_test_day_shows_its_window_in_dollars(trained):
     assert isinstance(network.layers[-1], DenseLayer)
 
 
-LEARNS_CHANGES = "learn_from" in SplitSpec.__dataclass_fields__
-
-
-@pytest.mark.skipif(not LEARNS_CHANGES, reason="this tree's SplitSpec has no learn_from")
 @pytest.mark.parametrize("learn_from", ["change", "log_return"])
 def test_a_model_that_learns_changes_is_shown_in_prices(learn_from):
     """A window of daily changes comes from one price more; the gradient with respect to

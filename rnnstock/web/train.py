@@ -239,7 +239,7 @@ def results(job: Job) -> None:
         st.markdown(
             f"{epochs} epoch{'s' * (epochs != 1)} in {history.seconds:.1f} s"
             f" ({history.seconds_per_epoch:.2f} s per epoch)"
-            + (f"; early stopping kept epoch {history.best_epoch}" if history.stopped_early else "")
+            + (f"; early stopping kept epoch {history.best_epoch}" if history.best_epoch else "")
         )
     loss_col.plotly_chart(loss_figure(job.progress), key=f"{PAGE}.final_loss")
     downloads(result, figure)
