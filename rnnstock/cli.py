@@ -23,15 +23,20 @@ from rnnstock.specs import DataSpec, ExperimentSpec
 DEFAULT_OUT = Path("runs")
 
 
-def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--preset", help="start from a tutorial's settings (see 'presets')")
-    source = parser.add_argument_group("data (one of)").add_mutually_exclusive_group()
+def _add_data_arguments(parser: argparse.ArgumentParser, title: str) -> None:
+    """--sample, --csv or --ticker, and --start/--end: the data of 'run' and 'mistakes'."""
+    source = parser.add_argument_group(title).add_mutually_exclusive_group()
     source.add_argument("--sample", help="an offline sample (see 'samples')")
     source.add_argument("--csv", help="a CSV file of daily prices")
     source.add_argument("--ticker", help="a Yahoo Finance symbol, e.g. AAPL")
     data = parser.add_argument_group("data range")
     data.add_argument("--start", help="keep prices from this date or year")
     data.add_argument("--end", help="keep prices up to this date or year")
+
+
+def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--preset", help="start from a tutorial's settings (see 'presets')")
+    _add_data_arguments(parser, "data (one of)")
 
     groups = {
         "split and window": (
@@ -119,14 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_mistakes_arguments(parser: argparse.ArgumentParser) -> None:
-    source = parser.add_argument_group("data (one of; default the msft sample)")
-    source = source.add_mutually_exclusive_group()
-    source.add_argument("--sample", help="an offline sample (see 'samples')")
-    source.add_argument("--csv", help="a CSV file of daily prices")
-    source.add_argument("--ticker", help="a Yahoo Finance symbol, e.g. MA")
-    data = parser.add_argument_group("data range")
-    data.add_argument("--start", help="keep prices from this date or year")
-    data.add_argument("--end", help="keep prices up to this date or year")
+    _add_data_arguments(parser, "data (one of; default the msft sample)")
     measurement = parser.add_argument_group("measurement")
     for flag, name, metavar in (
         ("--only", "mistakes", "IDS"),

@@ -45,6 +45,7 @@ from rnnstock.settings import (
     OPTIMIZER_NAMES,
     SETTINGS,
     SPLIT_MODE_NAMES,
+    SPLIT_SETTINGS,
 )
 from rnnstock.text import literal
 
@@ -60,19 +61,7 @@ NOTICE_CHARS = 600  # of a data notice quoted on a card
 # The settings as the Train page groups them (its headings), each with the spec part
 # that holds them. Early stopping's switch is shown from ``patience``.
 SETTING_GROUPS = (
-    (
-        "Data: split and window",
-        "split",
-        (
-            "target",
-            "learn_from",
-            "window",
-            "split_mode",
-            "train_fraction",
-            "train_start",
-            "train_end",
-        ),
-    ),
+    ("Data: split and window", "split", SPLIT_SETTINGS),
     ("Model", "model", ("cell", "units", "dense", "dropout", "bidirectional", "activation")),
     (
         "Training",

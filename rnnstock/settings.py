@@ -42,6 +42,17 @@ ACTIVATIONS = ("tanh", "relu", "sigmoid", "linear")
 LEARN_FROM = ("price", "change", "log_return")
 LEARN_FROM_NAMES = {"price": "Prices", "change": "Daily changes", "log_return": "Log returns"}
 SPLIT_MODES = ("fraction", "dates")
+# The data split's settings, as the pages draw them: what Data, Train and Compare share
+# (rnnstock.web.state) and the run card's first group (rnnstock.runcard).
+SPLIT_SETTINGS = (
+    "target",
+    "learn_from",
+    "window",
+    "split_mode",
+    "train_fraction",
+    "train_start",
+    "train_end",
+)
 SPLIT_MODE_NAMES = {"fraction": "By share", "dates": "By date"}
 DATA_SOURCES = ("sample", "csv", "ticker")
 FIRST_DAY = datetime.date(1900, 1, 1)  # dates outside these are typos, not history

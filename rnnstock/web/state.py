@@ -37,7 +37,7 @@ from typing import Any
 
 import streamlit as st
 
-from rnnstock.settings import SETTINGS, SUGGESTED_BY, Setting
+from rnnstock.settings import SETTINGS, SPLIT_SETTINGS, SUGGESTED_BY, Setting
 from rnnstock.web.browser import COOKIE
 
 # -- session keys that are not settings --------------------------------------------------
@@ -70,15 +70,7 @@ UPLOAD_FACTS = "upload_facts"  # the expander saying how the uploaded files were
 RETRY_TICKER = "retry_ticker"
 
 # The settings one value of which serves every page (the data split)...
-SHARED = (
-    "target",
-    "learn_from",
-    "window",
-    "split_mode",
-    "train_fraction",
-    "train_start",
-    "train_end",
-)
+SHARED = SPLIT_SETTINGS
 # ...but the Learn page, which works on a copy of the Train page's model and window so
 # that a what-if there changes nothing a training uses.
 OWN_COPIES = ("learn",)
