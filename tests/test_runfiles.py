@@ -58,6 +58,25 @@ def log_return_result():
     return run_experiment(spec, prices=make_prices(200))
 
 
+def keras_members(content: bytes) -> dict[str, object]:
+    """A .keras file's config and weights (its save time and the HDF5 file's own
+    timestamps left out)."""
+    import h5py
+
+    with zipfile.ZipFile(io.BytesIO(content)) as opened:
+        members = {n: opened.read(n) for n in opened.namelist() if n != "metadata.json"}
+    weights = {}
+    with h5py.File(io.BytesIO(members.pop("model.weights.h5")), "r") as file:
+        file.visititems(
+            lambda name, item: (
+                weights.__setitem__(name, item[()].tobytes())
+                if isinstance(item, h5py.Dataset)
+                else None
+            )
+        )
+    return {**members, "weights": weights}
+
+
 def unpack(archive: bytes, folder) -> dict[str, bytes]:
     with zipfile.ZipFile(io.BytesIO(archive)) as opened:
         opened.extractall(folder)
@@ -75,7 +94,9 @@ def test_the_archive_holds_the_model_its_scaler_and_a_loader(result, tmp_path):
     assert scaler["data_min"] == train.min() and scaler["data_max"] == train.max()
     assert (scaler["target"], scaler["window"]) == ("High", 8)
     assert scaler["fit_on"]["days"] == len(train)
-    assert files[f"{stem}/model.keras"] == result.model_bytes()
+    # The same model: every file of the .keras archive but its save time (metadata.json).
+    saved = keras_members(result.model_bytes())
+    assert saved["weights"] and keras_members(files[f"{stem}/model.keras"]) == saved
     assert files[f"{stem}/load.py"].decode() == LOAD_PY
     readme = files[f"{stem}/README.txt"].decode()
     assert LOAD_PY in readme and "predict_dollars" in readme
