@@ -229,7 +229,7 @@ def normalize_table(
         )
 
     value_names = price_names + ([VOLUME] if VOLUME in named else [])
-    mark = _decimal_mark(frame, named, value_names, origin, line_numbers, separator)
+    mark, decided = _decimal_mark(frame, named, value_names, origin, line_numbers, separator)
     values = pd.DataFrame(
         {
             name: _numbers(frame[named[name]], name, origin, line_numbers, mark)
@@ -288,7 +288,6 @@ def normalize_table(
             f" {min_days} are needed to train and test a model. Use a longer history."
         )
     result.attrs["warnings"] = implausible(result)
-    decided = _any_decided(frame, named, value_names)
     decimals = _decimals_said(mark, decided, separator)
     if not decided:
         result.attrs["warnings"] += _two_ways(frame, named, value_names, mark)
@@ -315,18 +314,21 @@ def _decimal_mark(
     origin: str | None,
     line_numbers: bool,
     separator: str,
-) -> str:
-    """'.' or ',' for the whole file, from the cells that can only be read one way.
+) -> tuple[str, bool]:
+    """'.' or ',' for the whole file, from the cells that can only be read one way, and
+    whether any cell could (else the mark is assumed; a frame of floats needs none).
 
     A file with cells of both kinds is refused: '3,75' among '3.80's is a typo,
     and reading it as 375 would put a spike in the prices without a word.
     """
     first: dict[str, tuple[str, object, str] | None] = {".": None, ",": None}
     counts = {".": 0, ",": 0}
+    texts = 0
     for name in value_names:
         column = frame[named[name]]
         if pd.api.types.is_numeric_dtype(column):
             continue
+        texts += 1
         text = _cells(column)
         if name == VOLUME:
             text = text.str.replace(r"(?i)[kmb]$", "", regex=True)
@@ -353,20 +355,10 @@ def _decimal_mark(
             f" Use a {words[usual][0]} for decimals, like {words[usual][1]}, everywhere in"
             " the file, and fix or delete that line."
         )
+    decided = bool(dot or comma) or texts == 0
     if comma or (not dot and separator == ";"):
-        return ","
-    return "."
-
-
-def _any_decided(frame: pd.DataFrame, named: dict[str, object], value_names: list[str]) -> bool:
-    """Whether a text cell of the file could be read only one way (or the file has no text
-    numbers at all: a frame of floats from a download)."""
-    texts = [frame[named[n]] for n in value_names]
-    texts = [c for c in texts if not pd.api.types.is_numeric_dtype(c)]
-    if not texts:
-        return True
-    pattern = f"(?:{_DOT_DECIMAL})|(?:{_COMMA_DECIMAL})"
-    return any(_cells(c).str.fullmatch(pattern).fillna(False).any() for c in texts)
+        return ",", decided
+    return ".", decided
 
 
 _TWO_WAYS = r"^[+-]?\d{1,3}[.,]\d{3}$"  # 3,750 or 995.500: a decimal, or a thousands group
