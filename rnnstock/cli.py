@@ -3,6 +3,7 @@
     python -m rnnstock run --preset datacamp-gru --csv ../shared/data/Mastercard_stock_history.csv
     python -m rnnstock run --sample sp500 --cell GRU --units 32 --epochs 5
     python -m rnnstock inspect Google_Stock_Price_Train.csv Google_Stock_Price_Test.csv
+    python -m rnnstock run --scheduler tcp://lab-1:8786 --preset datacamp-lstm
     python -m rnnstock samples
     python -m rnnstock presets
     python -m rnnstock mistakes --csv ../shared/data/Mastercard_stock_history.csv --epochs 5
@@ -14,11 +15,19 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from rnnstock import config
 from rnnstock.settings import SETTINGS, check
 from rnnstock.specs import DataSpec, ExperimentSpec
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from rnnstock.experiment import ExperimentResult
 
 DEFAULT_OUT = Path("runs")
 
@@ -66,6 +75,13 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
         "--out", type=Path, help=f"folder for the files (default {DEFAULT_OUT}/<run key>)"
     )
     output.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--scheduler",
+        metavar="tcp://HOST:8786",
+        default=config.scheduler(),
+        help="train on the workers of this Dask cluster (default: RNNSTOCK_SCHEDULER;"
+        " unset, train in this process)",
+    )
 
 
 def _add_setting(group, name: str) -> None:
@@ -224,6 +240,31 @@ def _progress(total: int, quiet: bool):
     return bar, on_epoch
 
 
+def _train_on_cluster(
+    spec: ExperimentSpec, scheduler: str, on_epoch, prices: pd.DataFrame
+) -> ExperimentResult:
+    """One training on a shared cluster's workers (rnnstock.jobs), its epochs reported
+    here as they come; a failure there is one readable line here."""
+    from rnnstock.jobs import CANCELLED, DONE, JobManager
+
+    manager = JobManager(scheduler=scheduler)
+    try:
+        job = manager.submit(spec, prices=prices)  # the workers need not see this file
+        reported = 0
+        while not job.done or reported < len(job.progress):
+            for progress in job.progress[reported:]:
+                on_epoch(progress)
+            reported = len(job.progress)
+            time.sleep(0.1)
+        if job.status == CANCELLED:
+            raise ValueError("the training was cancelled on the cluster.")
+        if job.status != DONE:
+            raise ValueError(job.error)
+        return job.result
+    finally:
+        manager.shutdown()
+
+
 def command_run(args: argparse.Namespace) -> int:
 
     from rnnstock.data import load_prices
@@ -236,11 +277,16 @@ def command_run(args: argparse.Namespace) -> int:
     spec = spec_from_args(args)
     if args.forecast:
         check("forecast_days", args.forecast)
-    windowed_split(load_prices(spec.data), spec.split)  # the data fits: say so before training
+    prices = load_prices(spec.data)
+    windowed_split(prices, spec.split)  # the data fits: say so before training
     print(f"Experiment {spec.key()}: {spec.describe()}", file=sys.stderr)
     bar, on_epoch = _progress(spec.train.epochs, args.quiet)
     try:
-        result = run_experiment(spec, on_epoch=on_epoch)
+        if args.scheduler:
+            print(f"Training on the Dask cluster at {args.scheduler}", file=sys.stderr)
+            result = _train_on_cluster(spec, args.scheduler, on_epoch, prices)
+        else:
+            result = run_experiment(spec, on_epoch=on_epoch)
     except TrainingCancelled as cancelled:
         print(f"rnnstock: {cancelled}", file=sys.stderr)
         return 1

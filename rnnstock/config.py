@@ -56,6 +56,12 @@ def workers() -> int:
     return whole_number("RNNSTOCK_WORKERS", max(1, os.cpu_count() or 1))
 
 
+def scheduler() -> str | None:
+    """``RNNSTOCK_SCHEDULER``: the address of a shared Dask scheduler (tcp://host:8786),
+    or None for a cluster embedded in this process (rnnstock.cluster)."""
+    return _raw("RNNSTOCK_SCHEDULER").strip() or None
+
+
 def xla() -> bool | None:
     """``RNNSTOCK_XLA``: True or False when forced, None for automatic."""
     return switch("RNNSTOCK_XLA", None)

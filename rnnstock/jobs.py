@@ -1,45 +1,57 @@
-"""Background training for the web app: a shared queue, worker processes, progress, cancel.
+"""Background training for the web app and the CLI: a shared queue, progress, cancel.
 
-A Streamlit script reruns on every click, so training cannot live in it.
-Jobs go to a pool of worker processes shared by every browser session on
-the server; at most ``workers`` train at once (default: one per core) and
-the rest wait in submission order, each knowing its place in the queue.
-Workers are separate processes so that trainings do not share TensorFlow's
-global seed, a crash cannot take the server down, and the server process
-itself never has to import TensorFlow to train.
+A Streamlit script reruns on every click, so training cannot live in it. Jobs go
+to a Dask distributed cluster (rnnstock.cluster): by default one embedded in the
+server, with a worker process per core; or a shared one on lab machines. Its
+scheduler keeps one queue for every session (and every server) in submission
+order, and each job knows its place in it; at most one training runs on each
+worker thread. Workers are separate processes, so trainings do not share
+TensorFlow's global seed, a crash costs only its own training, and the server
+process never imports TensorFlow.
+
+What the engine does here: the queue and its order (the scheduler's queued tasks,
+one per worker thread at a time), moving specs, data and results between
+processes, restarting a worker that died (its nanny), ending the workers with the
+server (parent-death pipes). What stays ours: per-epoch progress (the worker logs
+an event on this manager's topic), a cooperative stop flag (a Dask ``Event``
+checked by the training's Keras callback), ownership and forgetting of jobs, and
+replacing workers that have trained their share (TensorFlow does not give their
+memory back).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import itertools
-import multiprocessing
-import multiprocessing.connection
-import multiprocessing.context
-import os
-import queue
-import signal
-import sys
+import pickle
 import threading
 import time
-import types
+import uuid
 from collections.abc import Callable
-from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
+from concurrent.futures import CancelledError
 from dataclasses import dataclass, field
-from multiprocessing.managers import SyncManager
 from typing import TYPE_CHECKING, Any
 
-from rnnstock import config
+from rnnstock import cluster, config
 from rnnstock.specs import ExperimentSpec
 from rnnstock.training import EpochProgress
 
 if TYPE_CHECKING:
     import pandas as pd
+    from distributed import Client, Future
 
     from rnnstock.experiment import ExperimentResult
 
 QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
 FINISHED = (DONE, FAILED, CANCELLED)
+TOPIC = "rnnstock-progress-"  # + the manager's token: each manager hears its own jobs
+STOP_GRACE_SECONDS = 5.0  # a training that has not stopped by then: its worker is restarted
+POLL_SECONDS = 1.0  # how often the queue's order is read from the scheduler
+LOST_WORKER = (
+    "The process training this model stopped before it finished (it may have run out"
+    " of memory, or its machine went away). Nothing else was lost: your settings are"
+    " as you left them; train again, or try a smaller model."
+)
 
 
 def default_workers() -> int:
@@ -62,6 +74,12 @@ class Job:
     result: ExperimentResult | None = None  # or what a job's ``work`` returned
     error: str | None = None
     test_days: pd.DataFrame | None = None  # watched jobs: real prices and persistence, by day
+    priority: int = 0  # higher goes first; equal ones in submission order
+    place: int | None = None  # in the cluster's queue, 1 = next (None: not waiting there)
+    assigned: bool = False  # a worker has taken it and is getting ready to train
+    worker: str | None = None  # the worker's address, once it has started
+    stop_asked: float | None = None  # when cancel was asked for a running job
+    trainings_on_worker: int = 0  # that worker's trainings so far, this one included
 
     @property
     def watched(self) -> EpochProgress | None:
@@ -102,71 +120,70 @@ class Job:
         return latest.eta
 
 
-class _WorkerProcess(multiprocessing.context.SpawnProcess):
-    """A spawned process that does not run the web app's script again.
-
-    A spawned child first re-runs the parent's ``__main__`` file (as
-    ``__mp_main__``) so that functions defined there can be unpickled. Under
-    ``streamlit run`` that file is app.py: every worker, and the manager's
-    server process, would draw the whole app without a browser (a second or
-    two of imports, and "missing ScriptRunContext" warnings in the terminal)
-    before its first job. What the workers run lives in rnnstock.jobs, so
-    they are started with a bare ``__main__`` in its place.
-    """
-
-    @staticmethod
-    def _Popen(process_obj):  # noqa: N802 (multiprocessing's name)
-        main = sys.modules.get("__main__")
-        bare = types.ModuleType("__main__")
-        sys.modules["__main__"] = bare
-        try:
-            return multiprocessing.context.SpawnProcess._Popen(process_obj)
-        finally:
-            # Streamlit may have put the next script run's module there meanwhile.
-            if sys.modules.get("__main__") is bare and main is not None:
-                sys.modules["__main__"] = main
-
-
-class _WorkerContext(multiprocessing.context.SpawnContext):
-    """Spawn (no forked TensorFlow state), without re-running the app's script."""
-
-    Process = _WorkerProcess
-
-
 # TensorFlow 2.21 keeps about 10 MB per model.fit in the process for good
-# (keras.backend.clear_session and gc do not free it; tensorflow#61791), so
-# workers are replaced after this many trainings each, when the queue is
-# empty. The next training then pays TensorFlow's import again (a few
-# seconds). Not ProcessPoolExecutor(max_tasks_per_child=...): on Python 3.11
-# to 3.13 it deadlocks once a worker retires with jobs waiting (cpython#115634).
+# (keras.backend.clear_session and gc do not free it; tensorflow#61791), so a
+# worker that has trained this many models is restarted by its nanny once it sits
+# idle with no results left on it. The next training there then pays TensorFlow's
+# import again (a few seconds, started at once by the worker's plugin).
 JOBS_PER_WORKER = 4
 
 
 class JobManager:
-    """Runs jobs in worker processes; safe to share between Streamlit sessions."""
+    """Runs jobs on the cluster; safe to share between Streamlit sessions.
+
+    Returns at once: the cluster is started (or reached) in a thread, and jobs
+    submitted meanwhile wait for it. ``scheduler`` is a shared cluster's address
+    (default ``RNNSTOCK_SCHEDULER``); ``workers`` the size of an embedded one.
+    """
 
     def __init__(
-        self, workers: int | None = None, *, jobs_per_worker: int = JOBS_PER_WORKER
+        self,
+        workers: int | None = None,
+        *,
+        scheduler: str | None = None,
+        jobs_per_worker: int = JOBS_PER_WORKER,
     ) -> None:
-        self.workers = workers or default_workers()
         self.jobs_per_worker = jobs_per_worker
-        self.worker_restarts = 0  # times the workers were replaced to give memory back
-        self._context = _WorkerContext()
-        self._manager = SyncManager(ctx=self._context)
-        self._manager.start(_exit_with_server)
-        self._events = self._manager.Queue()
-        self._executor = self._new_executor()
-        self._jobs_on_executor = 0
+        self.worker_restarts = 0  # workers replaced to give memory back
+        self.start_error: str | None = None  # why the cluster could not be started or reached
+        self._requested_workers = workers
+        self._scheduler = scheduler
+        self._threads = workers or (None if scheduler or config.scheduler() else default_workers())
+        self._running = 0
+        self._client: Client | None = None
+        self._ready = threading.Event()
+        self._token = uuid.uuid4().hex[:8]
+        self.topic = TOPIC + self._token
         self._jobs: dict[str, Job] = {}
         self._futures: dict[str, Future] = {}
-        self._cancel_flags: dict[str, object] = {}
+        self._waiting_for_cluster: list[tuple[Job, tuple]] = []
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
         self._closed = False
-        self._listener = threading.Thread(target=self._listen, name="rnnstock-jobs", daemon=True)
-        self._listener.start()
+        self._wake = threading.Event()
+        self._recycling: set[str] = set()
+        threading.Thread(target=self._run, name="rnnstock-jobs", daemon=True).start()
 
     # -- what the pages call -------------------------------------------------
+
+    @property
+    def workers(self) -> int:
+        """Trainings at once on the cluster (its worker threads); the requested
+        number until the cluster has said."""
+        return self._threads or default_workers()
+
+    @property
+    def ready(self) -> bool:
+        """The cluster is up (or reached): a job submitted now goes to its queue."""
+        return self._ready.is_set() and self._client is not None
+
+    def client(self, timeout: float | None = None) -> Client:
+        """The Dask client, once the cluster is up (for the class board)."""
+        if not self._ready.wait(timeout):
+            raise TimeoutError("The trainers did not start in time.")
+        if self._client is None:
+            raise cluster.ClusterUnavailable(self.start_error or "The trainers did not start.")
+        return self._client
 
     def submit(
         self,
@@ -176,6 +193,7 @@ class JobManager:
         label: str = "",
         watch: pd.DataFrame | None = None,
         work: Callable[..., Any] | None = None,
+        priority: int = 0,
     ) -> Job:
         """Queue a training; returns at once. ``prices`` saves the worker a reload.
 
@@ -186,30 +204,28 @@ class JobManager:
         ``work`` trains something other than ``run_experiment(spec)``: a picklable
         callable that the worker calls as ``work(prices, on_epoch=..., should_stop=...)``
         (the Mistakes page trains a tutorial's way with it); its return value is the
-        job's result.
+        job's result. ``priority``: higher starts first; a class's trainings are 0.
         """
         if self._closed:
             raise RuntimeError("The job manager has been shut down.")
-        job_id = f"job-{next(self._ids)}-{spec.key()[:6]}"
-        job = Job(id=job_id, spec=spec, label=label or spec.model.describe(), test_days=watch)
-        cancel_flag = self._manager.Event()
+        job_id = f"rnnstock-job-{next(self._ids)}-{spec.key()[:6]}-{self._token}"
+        job = Job(
+            id=job_id,
+            spec=spec,
+            label=label or spec.model.describe(),
+            test_days=watch,
+            priority=priority,
+        )
+        arguments = (spec, prices, watch is not None, work)
         with self._lock:
-            self._replace_workers_if_due()
-            self._jobs_on_executor += 1
             self._jobs[job_id] = job
-            self._cancel_flags[job_id] = cancel_flag
-            future = self._executor.submit(
-                _train_in_worker,
-                job_id,
-                spec,
-                prices,
-                self._events,
-                cancel_flag,
-                watch is not None,
-                work,
-            )
-            self._futures[job_id] = future
-        future.add_done_callback(lambda done, job=job: self._finish(job, done))
+            if self.start_error is not None:
+                self._fail(job, self.start_error)
+                return job
+            if not self.ready:
+                self._waiting_for_cluster.append((job, arguments))
+                return job
+        self._send(job, arguments)
         return job
 
     def job(self, job_id: str) -> Job | None:
@@ -220,29 +236,34 @@ class JobManager:
             return list(self._jobs.values())
 
     def queue_position(self, job: Job) -> int | None:
-        """1 for the next job to start, 2 for the one after, …; None unless queued."""
-        if job.status != QUEUED:
-            return None
-        with self._lock:
-            waiting = [j for j in self._jobs.values() if j.status == QUEUED]
-        waiting.sort(key=lambda j: j.submitted)
-        return next((i for i, j in enumerate(waiting, 1) if j.id == job.id), None)
+        """1 for the next job to start on the cluster, 2 for the one after, …; None
+        unless the job waits in the cluster's queue (read once a second)."""
+        return job.place if job.status == QUEUED else None
 
     def running(self) -> int:
-        return sum(1 for job in self.jobs() if job.status == RUNNING)
+        """Trainings running on the cluster now, from any session or server."""
+        return self._running
 
     def cancel(self, job_id: str) -> None:
-        """Stop a job: a queued one never starts, a running one stops after its batch."""
+        """Stop a job: a queued one never starts, a running one stops after its batch
+        (within about a second; its worker is restarted if it does not)."""
         with self._lock:
             job = self._jobs.get(job_id)
             future = self._futures.get(job_id)
-            flag = self._cancel_flags.get(job_id)
         if job is None or job.done:
             return
-        if flag is not None:
-            flag.set()
-        if future is not None and future.cancel():
+        if future is None:  # still waiting for the cluster
+            with self._lock:
+                self._waiting_for_cluster = [
+                    waiting for waiting in self._waiting_for_cluster if waiting[0] is not job
+                ]
             self._mark(job, CANCELLED)
+            return
+        job.stop_asked = time.time()
+        self._stop_flag(job).set()  # a job starting just now sees it before training
+        if job.status == QUEUED:
+            future.cancel(reason="cancelled by its owner")
+        self._wake.set()
 
     def forget(self, job_id: str) -> None:
         """Drop a finished job and its result (the model with it) to free memory."""
@@ -252,7 +273,6 @@ class JobManager:
                 return
             del self._jobs[job_id]
             self._futures.pop(job_id, None)
-            self._cancel_flags.pop(job_id, None)
 
     def wait(self, job_id: str, timeout: float | None = None) -> Job:
         """Block until the job has finished (for the CLI, tests and benchmarks)."""
@@ -265,91 +285,196 @@ class JobManager:
         return job
 
     def shutdown(self) -> None:
+        """Cancel every job and close the client (and an embedded cluster with it)."""
         self._closed = True
         for job in self.jobs():
             self.cancel(job.id)
-        self._executor.shutdown(wait=True, cancel_futures=True)
-        self._events.put(None)
-        self._listener.join(timeout=5)
-        self._manager.shutdown()
+        self._wake.set()
+        client = self._client
+        if client is not None:
+            embedded = getattr(client, "cluster", None)
+            try:
+                client.unsubscribe_topic(self.topic)
+                client.close(timeout=10)
+            finally:
+                if embedded is not None:
+                    embedded.close(timeout=10)
 
     # -- inside -----------------------------------------------------------------
 
-    def _new_executor(self) -> ProcessPoolExecutor:
-        """Worker processes, started now: by the time a training is asked for they have
-        Python and the pipeline's modules loaded, and only TensorFlow is left to import."""
-        executor = ProcessPoolExecutor(
-            max_workers=self.workers, mp_context=self._context, initializer=_exit_with_server
-        )
-        for _ in range(self.workers):  # each submission starts a process while none is idle
-            executor.submit(_prepare_worker)
-        return executor
-
-    def _replace_workers_if_due(self) -> None:
-        """New worker processes once the old ones have trained their share and sit idle.
-
-        Called with the lock held. The old workers have nothing left to do;
-        waiting for them to exit (well under a second) keeps the old and the
-        new TensorFlow processes from holding memory at the same time.
-        """
-        if self._jobs_on_executor < self.jobs_per_worker * self.workers:
+    def _run(self) -> None:
+        """The manager's thread: start the cluster, then read the queue once a second."""
+        try:
+            client = cluster.start(self._scheduler, self._requested_workers)
+        except Exception as error:  # the page shows it on each job; the server keeps going
+            self._refuse_all(
+                str(error)
+                if isinstance(error, cluster.ClusterUnavailable)
+                else f"The trainers could not start: {error}"
+            )
             return
-        if any(not job.done for job in self._jobs.values()):
-            return
-        self._executor.shutdown(wait=True)
-        self._executor = self._new_executor()
-        self._jobs_on_executor = 0
-        self.worker_restarts += 1
+        from rnnstock.worker import PrepareWorker
 
-    def _listen(self) -> None:
-        """Apply the workers' 'started' and per-epoch messages to their jobs."""
-        while True:
+        client.subscribe_topic(self.topic, self._on_event)
+        client.register_plugin(PrepareWorker(), name=PrepareWorker.name)
+        self._threads = cluster.nthreads(client) or self._threads
+        with self._lock:
+            self._client = client
+            self._ready.set()
+            waiting, self._waiting_for_cluster = self._waiting_for_cluster, []
+        for job, arguments in waiting:
+            self._send(job, arguments)
+        while not self._closed:
+            self._wake.wait(POLL_SECONDS)
+            self._wake.clear()
+            if self._closed:
+                return
             try:
-                message = self._events.get()
-            except (EOFError, OSError, queue.Empty):  # the manager went away
-                return
-            if message is None:
-                return
-            job_id, kind, payload = message
-            job = self._jobs.get(job_id)
-            if job is None:
-                continue
-            if kind == "started":
-                with self._lock:  # never after _mark has finished the job
-                    if job.status == QUEUED:
-                        job.started = payload
-                        job.status = RUNNING
-            elif kind == "epoch":
-                if payload.predicted is not None:
-                    _forget_watched(job)  # only the newest is drawn
-                job.progress.append(payload)
+                self._poll(client)
+            except Exception:  # a scheduler that went away: the jobs' futures say so
+                time.sleep(POLL_SECONDS)
+
+    def _refuse_all(self, message: str) -> None:
+        with self._lock:
+            self.start_error = message
+            waiting, self._waiting_for_cluster = self._waiting_for_cluster, []
+            self._ready.set()
+        for job, _ in waiting:
+            self._fail(job, message)
+
+    def _send(self, job: Job, arguments: tuple) -> None:
+        from dask._task_spec import Task
+
+        from rnnstock.worker import train
+
+        # Marked as a data producer, the training waits in the scheduler's queue (not
+        # on a worker) until a worker thread is free: one queue for the whole cluster,
+        # ordered by priority, then by submission (fifo_timeout=0: each submission is a
+        # generation of its own).
+        task = Task(job.id, train, job.id, self.topic, *arguments, _data_producer=True)
+        client = self._client
+        assert client is not None
+        future = client.get(
+            {job.id: task}, job.id, sync=False, priority=job.priority, fifo_timeout=0
+        )
+        with self._lock:
+            self._futures[job.id] = future
+        future.add_done_callback(lambda done, job=job: self._finish(job, done))
+        self._wake.set()
+
+    def _poll(self, client: Client) -> None:
+        """Places in the queue, trainings running, threads; stuck stops; old workers."""
+        mine = [job for job in self.jobs() if not job.done]
+        if not mine:
+            return
+        from rnnstock.worker import queue_view
+
+        view = client.run_on_scheduler(queue_view)
+        self._threads = view["threads"] or self._threads
+        self._running = len(view["processing"])
+        places = {key: place for place, key in enumerate(view["queued"], 1)}
+        taken = set(view["processing"])
+        for job in mine:
+            job.place = places.get(job.id)
+            job.assigned = job.id in taken
+            if (
+                job.stop_asked is not None
+                and job.worker is not None
+                and time.time() - job.stop_asked > STOP_GRACE_SECONDS
+                and not job.done
+            ):
+                # The training did not see its stop flag (stuck in one long step, or in
+                # TensorFlow's import): the engine's fallback, a new worker process.
+                job.stop_asked = None
+                client.restart_workers([job.worker], raise_for_error=False)
+
+    def _on_event(self, event: tuple[float, dict]) -> None:
+        """A worker's 'started' or per-epoch message for one of this manager's jobs."""
+        _, message = event
+        job = self._jobs.get(message.get("job"))
+        if job is None:
+            return
+        if message["kind"] == "started":
+            with self._lock:  # never after _mark has finished the job
+                if job.done:
+                    return
+                job.started = time.time()
+                job.status = RUNNING
+                job.place = None
+                job.worker = message["worker"]
+                job.progress = []  # a job started again elsewhere starts its epochs again
+                job.trainings_on_worker = message["trainings"]
+        elif message["kind"] == "epoch":
+            progress = pickle.loads(message["progress"])
+            if progress.predicted is not None:
+                _forget_watched(job)  # only the newest is drawn
+            job.progress.append(progress)
+
+    def _stop_flag(self, job: Job):
+        from distributed import Event
+
+        from rnnstock.worker import stop_name
+
+        return Event(stop_name(job.id), client=self._client)
 
     def _finish(self, job: Job, future: Future) -> None:
+        from distributed import KilledWorker
+
         from rnnstock.experiment import TrainingCancelled
 
         try:
             result = future.result()
-        except CancelledError:
+        except (CancelledError, TrainingCancelled):
             self._mark(job, CANCELLED)
-            return
-        except TrainingCancelled:
-            self._mark(job, CANCELLED)
-            return
+        except KilledWorker:
+            if job.stop_asked is not None or job.status == CANCELLED:
+                self._mark(job, CANCELLED)
+            else:
+                self._fail(job, LOST_WORKER)
         except ValueError as error:  # bad data or settings: the message is for the user
-            job.error = str(error)
-            self._mark(job, FAILED)
-            return
+            self._fail(job, str(error))
         except Exception as error:  # a crash in the worker: say so plainly, keep serving
-            job.error = f"Training failed unexpectedly ({type(error).__name__}: {error})."
-            self._mark(job, FAILED)
-            return
-        job.result = result
-        self._mark(job, DONE)
+            self._fail(job, f"Training failed unexpectedly ({type(error).__name__}: {error}).")
+        else:
+            job.result = result
+            self._mark(job, DONE)
+        finally:
+            future.release()  # the worker forgets the result: it is here now
+            with self._lock:
+                self._futures.pop(job.id, None)
+            if job.stop_asked is not None:
+                self._stop_flag(job).clear()  # the scheduler forgets the flag
+        if job.worker and job.trainings_on_worker >= self.jobs_per_worker and not self._closed:
+            self._recycle(job.worker)
+
+    def _recycle(self, address: str) -> None:
+        """Restart a worker that has trained its share, if it is idle with no results."""
+        with self._lock:
+            if address in self._recycling:
+                return
+            self._recycling.add(address)
+
+        from rnnstock.worker import restart_if_idle
+
+        def restart() -> None:
+            try:
+                if self._client is not None and self._client.run_on_scheduler(
+                    restart_if_idle, address=address
+                ):
+                    self.worker_restarts += 1
+            except Exception:  # the worker or scheduler went away meanwhile
+                pass
+            finally:
+                with self._lock:
+                    self._recycling.discard(address)
+
+        threading.Thread(target=restart, name="rnnstock-recycle", daemon=True).start()
+
+    def _fail(self, job: Job, message: str) -> None:
+        job.error = message
+        self._mark(job, FAILED)
 
     def _mark(self, job: Job, status: str) -> None:
-        # Under the lock, so that a job is seen as done only once this has returned:
-        # _replace_workers_if_due waits, holding the lock, for the executor's thread
-        # that calls this.
         with self._lock:
             if job.done:
                 return
@@ -357,7 +482,7 @@ class JobManager:
             if job.started is None and status != CANCELLED:
                 job.started = job.submitted
             job.status = status
-            self._cancel_flags.pop(job.id, None)
+            job.place = None
             # The learning chart is gone with the training: the result has its predictions.
             _forget_watched(job)
             job.test_days = None
@@ -369,65 +494,3 @@ def _forget_watched(job: Job) -> None:
     for index, progress in enumerate(job.progress):
         if progress.predicted is not None:
             job.progress[index] = dataclasses.replace(progress, predicted=None)
-
-
-def _exit_with_server() -> None:
-    """First thing in each worker and in the manager's process: end with the server.
-
-    A server stopped with SIGTERM or SIGKILL, or one that crashed, runs no
-    clean-up. Its workers and the manager's process would live on, idle, each
-    worker holding TensorFlow (about 0.8 GB), until the machine ran out of memory
-    after a few restarts. So a thread here waits for the parent's end and exits
-    with it. Ctrl+C is left to the server, which stops the workers: the terminal
-    sends it to the whole process group, and every worker would otherwise print a
-    KeyboardInterrupt traceback on the way out.
-    """
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    parent = multiprocessing.parent_process()
-    if parent is None:
-        return
-
-    def exit_when_the_server_does() -> None:
-        multiprocessing.connection.wait([parent.sentinel])
-        os._exit(0)
-
-    threading.Thread(
-        target=exit_when_the_server_does, name="rnnstock-server-watch", daemon=True
-    ).start()
-
-
-def _prepare_worker() -> None:
-    """A new worker's first task: the pipeline's modules (pandas, NumPy, scikit-learn's
-    scaler and metrics), not TensorFlow, which is imported only once a training is asked
-    for. scikit-learn brings SciPy: about 0.7 s that the first training no longer waits."""
-    import sklearn.metrics
-    import sklearn.preprocessing  # noqa: F401
-
-    import rnnstock.experiment  # noqa: F401
-
-
-def _train_in_worker(job_id, spec, prices, events, cancel_flag, watch, work=None):
-    """Runs in a worker process: one experiment, reporting back through ``events``."""
-    from rnnstock.backend import import_keras
-    from rnnstock.experiment import run_experiment
-
-    if cancel_flag.is_set():
-        from rnnstock.experiment import TrainingCancelled
-        from rnnstock.training import TrainingHistory
-
-        raise TrainingCancelled(TrainingHistory(cancelled=True))
-    import_keras().backend.clear_session()  # forget the previous job's graphs
-    events.put((job_id, "started", time.time()))
-    if work is not None:
-        return work(
-            prices,
-            on_epoch=lambda progress: events.put((job_id, "epoch", progress)),
-            should_stop=cancel_flag.is_set,
-        )
-    return run_experiment(
-        spec,
-        on_epoch=lambda progress: events.put((job_id, "epoch", progress)),
-        should_stop=cancel_flag.is_set,
-        prices=prices,
-        watch=watch,
-    )

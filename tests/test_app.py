@@ -324,8 +324,8 @@ class FakeQueue:
 
     workers = 2
 
-    def __init__(self, place: int | None = None, running: int = 0) -> None:
-        self.place, self._running = place, running
+    def __init__(self, place: int | None = None, running: int = 0, ready: bool = True) -> None:
+        self.place, self._running, self.ready = place, running, ready
 
     def queue_position(self, job) -> int | None:
         return self.place
@@ -344,7 +344,11 @@ def test_the_runs_table_says_how_far_a_training_is():
     assert status_line(job, FakeQueue(place=3, running=2)) == (
         "waiting: place 3 in the queue (2 train at once here)"
     )
-    assert status_line(job, FakeQueue(place=1, running=0)).startswith("starting a trainer")
+    assert status_line(job, FakeQueue(ready=False)).startswith("starting the trainers")
+    assert status_line(job, FakeQueue()) == "joining the queue"  # the scheduler has yet to say
+    job.assigned = True  # a worker took it: it waits only for that worker to get ready
+    assert status_line(job, FakeQueue()).startswith("starting a trainer")
+    assert status_line(job, FakeQueue(place=None), short=True) == "starting"
     job.status = RUNNING
     job.started = time.time() - 4
     assert status_line(job, FakeQueue()) == f"epoch 0 of {TINY.train.epochs}"

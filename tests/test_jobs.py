@@ -1,4 +1,5 @@
-"""The background job queue, with real worker processes and tiny models."""
+"""The background job queue on Dask distributed: a real embedded LocalCluster and a lab
+of separate `dask scheduler` and `dask worker` processes on 127.0.0.1, tiny models."""
 
 import os
 import signal
@@ -9,9 +10,21 @@ from pathlib import Path
 
 import pytest
 
-from rnnstock.jobs import CANCELLED, DONE, FAILED, QUEUED, JobManager, default_workers
+from rnnstock.jobs import (
+    CANCELLED,
+    DONE,
+    FAILED,
+    LOST_WORKER,
+    QUEUED,
+    RUNNING,
+    JobManager,
+    default_workers,
+)
 from tests.conftest import make_prices
+from tests.lab import lab
 from tests.test_experiment import TINY
+
+LONG = TINY.replace(train=TINY.train.replace(epochs=500))
 
 
 @pytest.fixture(scope="module")
@@ -21,10 +34,23 @@ def manager():
     jobs.shutdown()
 
 
+@pytest.fixture(scope="module")
+def lab_cluster():
+    with lab(workers=2) as started:
+        yield started
+
+
+def _until(condition, timeout: float = 120, what: str = "it") -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"{what} did not happen within {timeout} s"
+        time.sleep(0.05)
+
+
 def test_a_job_trains_in_the_background_and_reports_each_epoch(manager):
     prices = make_prices()
     job = manager.submit(TINY, prices=prices, label="tiny GRU")
-    assert job.status in (QUEUED, "running")
+    assert job.status in (QUEUED, RUNNING)
     manager.wait(job.id, timeout=120)
     assert job.status == DONE, job.error
     assert [p.epoch for p in job.progress] == [1, 2]
@@ -34,29 +60,63 @@ def test_a_job_trains_in_the_background_and_reports_each_epoch(manager):
 
 
 def test_jobs_wait_their_turn_and_know_their_place(manager):
+    """One worker: the cluster's queue holds the others, in submission order."""
     prices = make_prices()
     slow = TINY.replace(train=TINY.train.replace(epochs=40))
     first = manager.submit(slow, prices=prices)
     second = manager.submit(TINY, prices=prices)
     third = manager.submit(TINY, prices=prices)
-    assert manager.queue_position(third) == manager.queue_position(second) + 1
+    _until(lambda: manager.queue_position(third) is not None, what="the third's place")
+    _until(lambda: first.status == RUNNING, what="the first start")
+    assert (manager.queue_position(second), manager.queue_position(third)) == (1, 2)
+    assert manager.workers == 1 and manager.running() == 1
     manager.cancel(first.id)
     for job in (first, second, third):
         manager.wait(job.id, timeout=120)
     assert first.status == CANCELLED
     assert (second.status, third.status) == (DONE, DONE)
+    assert second.started <= third.started  # in the order they were asked for
     assert manager.queue_position(third) is None
 
 
+def test_a_higher_priority_goes_first(manager):
+    """The Mistakes page's measurements go behind a class's trainings."""
+    prices = make_prices()
+    blocker = manager.submit(TINY.replace(train=TINY.train.replace(epochs=30)), prices=prices)
+    later = manager.submit(TINY, prices=prices, priority=-1)
+    class_run = manager.submit(TINY, prices=prices)
+    _until(lambda: manager.queue_position(later) is not None, what="the queue's order")
+    assert (manager.queue_position(class_run), manager.queue_position(later)) == (1, 2)
+    manager.cancel(blocker.id)
+    for job in (blocker, later, class_run):
+        manager.wait(job.id, timeout=120)
+    assert class_run.started <= later.started
+
+
 def test_cancel_stops_a_running_job(manager):
-    long_run = TINY.replace(train=TINY.train.replace(epochs=500))
-    job = manager.submit(long_run, prices=make_prices())
-    while not job.progress and not job.done:  # wait until it is really training
-        time.sleep(0.05)
+    job = manager.submit(LONG, prices=make_prices())
+    _until(lambda: job.progress or job.done, what="training")
+    asked = time.monotonic()
     manager.cancel(job.id)
     manager.wait(job.id, timeout=120)
     assert job.status == CANCELLED
     assert len(job.progress) < 500
+    stopped_after = time.monotonic() - asked
+    # The next training starts on the same worker: the stopped one let go of it.
+    after = manager.submit(TINY, prices=make_prices())
+    assert manager.wait(after.id, timeout=120).status == DONE, after.error
+    print(f"stopped {stopped_after:.2f} s after the click")
+
+
+def test_cancel_of_a_queued_job_means_it_never_starts(manager):
+    prices = make_prices()
+    running = manager.submit(LONG, prices=prices)
+    queued = manager.submit(TINY, prices=prices)
+    manager.cancel(queued.id)
+    manager.cancel(running.id)
+    for job in (running, queued):
+        manager.wait(job.id, timeout=120)
+    assert queued.status == CANCELLED and queued.progress == [] and queued.result is None
 
 
 def test_bad_settings_fail_with_the_readable_message(manager):
@@ -81,6 +141,111 @@ def test_worker_count_comes_from_the_environment(monkeypatch):
     monkeypatch.setenv("RNNSTOCK_WORKERS", "many")
     with pytest.raises(ValueError, match="whole number"):
         default_workers()
+
+
+def test_an_unreachable_scheduler_fails_each_job_with_a_message():
+    jobs = JobManager(scheduler=f"tcp://127.0.0.1:{_closed_port()}")
+    try:
+        job = jobs.submit(TINY, prices=make_prices())
+        jobs.wait(job.id, timeout=120)
+        assert job.status == FAILED
+        assert "Cannot reach the Dask scheduler at tcp://127.0.0.1:" in job.error
+        assert "dask scheduler" in job.error
+    finally:
+        jobs.shutdown()
+
+
+def _closed_port() -> int:
+    from tests.lab import free_port
+
+    return free_port()  # bound a moment ago, listened on by nobody
+
+
+# -- a lab: a scheduler and two `dask worker` processes ----------------------------------
+
+
+def test_a_lab_cluster_trains_with_progress_and_keeps_two_servers_apart(lab_cluster):
+    """Two app servers (two managers) on one cluster: each hears only its own jobs."""
+    one = JobManager(scheduler=lab_cluster.address)
+    other = JobManager(scheduler=lab_cluster.address)
+    try:
+        prices = make_prices()
+        mine = one.submit(TINY, prices=prices)
+        theirs = other.submit(TINY.replace(train=TINY.train.replace(epochs=3)), prices=prices)
+        assert one.wait(mine.id, 180).status == DONE, mine.error
+        assert other.wait(theirs.id, 180).status == DONE, theirs.error
+        assert [p.epoch for p in mine.progress] == [1, 2]
+        assert [p.epoch for p in theirs.progress] == [1, 2, 3]
+        assert one.job(theirs.id) is None and other.job(mine.id) is None
+        assert [job.id for job in one.jobs()] == [mine.id]
+        assert one.workers == 2
+    finally:
+        one.shutdown()
+        other.shutdown()
+
+
+def test_a_worker_killed_mid_training_costs_only_its_own_job(lab_cluster):
+    """kill -9 of the worker training one job: that job fails with a plain message; the
+    other worker's job and the queued one finish; the next training works."""
+    jobs = JobManager(scheduler=lab_cluster.address)
+    try:
+        prices = make_prices()
+        doomed = jobs.submit(LONG, prices=prices, label="doomed")
+        healthy = jobs.submit(TINY.replace(train=TINY.train.replace(epochs=40)), prices=prices)
+        queued = jobs.submit(TINY, prices=prices)
+        _until(lambda: doomed.progress and doomed.worker, what="the doomed job's training")
+        pid = jobs.client().run(os.getpid, workers=[doomed.worker])[doomed.worker]
+        os.kill(pid, signal.SIGKILL)
+        jobs.wait(doomed.id, timeout=120)
+        assert doomed.status == FAILED and doomed.error == LOST_WORKER
+        assert jobs.wait(healthy.id, timeout=180).status == DONE, healthy.error
+        assert jobs.wait(queued.id, timeout=180).status == DONE, queued.error
+        # The nanny started a new worker: the lab has two again, and trainings work.
+        jobs.client().wait_for_workers(2, timeout=90)
+        again = jobs.submit(TINY, prices=prices)
+        assert jobs.wait(again.id, timeout=180).status == DONE, again.error
+    finally:
+        jobs.shutdown()
+
+
+def test_the_cli_trains_on_a_lab_cluster(lab_cluster, tmp_path):
+    done = subprocess.run(
+        [
+            *[sys.executable, "-m", "rnnstock", "run", "--scheduler", lab_cluster.address],
+            *["--sample", "MSFT", "--epochs", "2", "--units", "4", "--window", "5", "--quiet"],
+            *["--out", str(tmp_path)],
+        ],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).parents[1],
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])},
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"on the Dask cluster at {lab_cluster.address}" in done.stderr
+    assert "RMSE" in done.stdout
+
+
+def test_the_cli_says_plainly_when_the_scheduler_is_not_there(tmp_path):
+    address = f"tcp://127.0.0.1:{_closed_port()}"
+    done = subprocess.run(
+        [sys.executable, "-m", "rnnstock", "run", "--scheduler", address, "--epochs", "1"],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).parents[1],
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])},
+    )
+    assert done.returncode == 2
+    assert (
+        done.stderr.strip()
+        .splitlines()[-1]
+        .startswith(f"rnnstock: Cannot reach the Dask scheduler at {address}")
+    )
+    assert "Traceback" not in done.stderr
+
+
+# -- the embedded cluster's processes -------------------------------------------------
 
 
 def test_workers_do_not_run_the_app_script_again(tmp_path):
@@ -114,67 +279,70 @@ def test_workers_do_not_run_the_app_script_again(tmp_path):
 
 
 def test_workers_are_replaced_after_their_share_of_trainings_when_idle():
-    """TensorFlow keeps memory from every fit, so a worker retires after a few trainings."""
+    """TensorFlow keeps memory from every fit, so a worker is restarted after a few."""
     jobs = JobManager(workers=1, jobs_per_worker=2)
     try:
         prices = make_prices()
-        statuses = []
+        statuses, pids = [], []
         for _ in range(3):
             job = jobs.submit(TINY, prices=prices)
             statuses.append(jobs.wait(job.id, timeout=120).status)
+            pids.append(jobs.client().run(os.getpid)[job.worker])
             if len(statuses) == 2:
-                assert jobs.worker_restarts == 0
-        assert statuses == [DONE, DONE, DONE]  # the third ran on a fresh worker
+                _until(lambda: jobs.worker_restarts == 1, 60, "the restart")
+        assert statuses == [DONE, DONE, DONE]
+        assert pids[0] == pids[1] != pids[2]  # the third ran in a new process
         assert jobs.worker_restarts == 1
-        # Never while a training is queued or running: two submitted at once share workers.
-        first, second = jobs.submit(TINY, prices=prices), jobs.submit(TINY, prices=prices)
-        assert jobs.worker_restarts == 1
-        assert jobs.wait(first.id, timeout=120).status == DONE
-        assert jobs.wait(second.id, timeout=120).status == DONE
     finally:
         jobs.shutdown()
 
 
-def test_workers_start_with_the_manager_but_load_tensorflow_only_for_a_training():
-    """A page that makes the manager gets its trainers started; TensorFlow waits for a job."""
-    import multiprocessing
-
-    others = {child.pid for child in multiprocessing.active_children()}
-    jobs = JobManager(workers=2)
-    try:
-
-        def started():  # this manager's processes: its event queue's server and 2 workers
-            return [c for c in multiprocessing.active_children() if c.pid not in others]
-
-        deadline = time.monotonic() + 60
-        while len(started()) < 3:
-            assert time.monotonic() < deadline, "the workers did not start"
-            time.sleep(0.1)
-        time.sleep(3)  # long enough for a worker to have imported TensorFlow, were it to
-        for child in started():
-            maps = Path(f"/proc/{child.pid}/maps").read_text()
-            assert "libtensorflow" not in maps, f"{child.name} loaded TensorFlow"
-        job = jobs.submit(TINY, prices=make_prices())
-        assert jobs.wait(job.id, timeout=120).status == DONE, job.error
-    finally:
-        jobs.shutdown()
+def test_the_server_never_imports_tensorflow_but_its_workers_do_at_once(tmp_path):
+    """Issue 6's decision (a): the workers import TensorFlow as the cluster starts, so the
+    first training does not wait for it; the server process never does."""
+    server = _server_like(
+        tmp_path,
+        "    import psutil, sys\n"
+        "    def has_tensorflow():\n"
+        "        return any('libtensorflow' in m.path for m in psutil.Process().memory_maps())\n"
+        "    print('server', 'tensorflow' in sys.modules, has_tensorflow(), flush=True)\n"
+        "    print('workers', *manager.client().run(has_tensorflow).values(), flush=True)\n"
+        "    manager.shutdown()\n",
+        train=False,
+    )
+    out, err = server.communicate(timeout=180)
+    lines = dict(line.split(" ", 1) for line in out.splitlines())
+    assert lines["server"] == "False False", err
+    assert lines["workers"] == "True True", err
 
 
-def _server_like(tmp_path: Path, body: str, *, announce: bool = True) -> subprocess.Popen:
+def _server_like(
+    tmp_path: Path, body: str, *, announce: bool = True, train: bool = True
+) -> subprocess.Popen:
     """A process holding a JobManager with 2 workers, as the web server does, in its own
-    process group (as a terminal runs `make run`); it prints "ready" (unless ``body``
-    does, with ``announce=False``) and then runs ``body``."""
+    process group (as a terminal runs `make run`); it trains once (unless ``train`` is
+    False: then it waits until the workers have imported TensorFlow), prints "ready" and
+    its child processes' ids (unless ``body`` does, with ``announce=False``) and then runs
+    ``body``."""
     script = tmp_path / "server_like.py"
     script.write_text(
-        "import multiprocessing, time\n"
+        "import time\n"
+        "import psutil\n"
         "from rnnstock.jobs import JobManager\n"
         "from tests.conftest import make_prices\n"
         "from tests.test_experiment import TINY\n"
         "if __name__ == '__main__':\n"
         "    manager = JobManager(workers=2)\n"
-        "    job = manager.submit(TINY, prices=make_prices())\n"
-        "    manager.wait(job.id, timeout=120)\n"
-        "    pids = [child.pid for child in multiprocessing.active_children()]\n"
+        + (
+            "    job = manager.submit(TINY, prices=make_prices())\n"
+            "    manager.wait(job.id, timeout=120)\n"
+            if train
+            else "    time.sleep(1)\n"
+            "    imported = lambda: 'keras' in __import__('sys').modules\n"
+            "    while not all(manager.client().run(imported).values()):\n"
+            "        time.sleep(0.2)\n"
+        )
+        + "    pids = [child.pid for child in psutil.Process().children(recursive=True)]\n"
         + ("    print('ready', *pids, flush=True)\n" if announce else "")
         + body
     )
@@ -206,7 +374,8 @@ def test_workers_end_with_a_server_that_is_killed(tmp_path):
         first = server.stdout.readline().split()
         assert first[:1] == ["ready"], server.stderr.read()
         children = [int(pid) for pid in first[1:]]
-        assert len(children) == 3 and all(_alive(pid) for pid in children)
+        # The fork server and the two workers (and multiprocessing's resource tracker).
+        assert len(children) >= 3 and all(_alive(pid) for pid in children)
         os.killpg(server.pid, 0)  # still there
         server.kill()
         server.wait(timeout=10)

@@ -123,14 +123,18 @@ def status_line(job: Job, manager: JobManager, *, short: bool = False) -> str:
     """What a job is doing, in one line: in full under a progress bar, ``short`` in the
     runs table (the queue place and epoch, without the explanations)."""
     if job.status == QUEUED:
-        place = manager.queue_position(job) or 1
-        if manager.running() + place > manager.workers:
+        place = manager.queue_position(job)
+        if place is not None:
             if short:
                 return f"waiting (place {place})"
             return f"waiting: place {place} in the queue ({manager.workers} train at once here)"
         if short:
             return "starting"
-        return "starting a trainer (TensorFlow takes a few seconds the first time)"
+        if not manager.ready:
+            return "starting the trainers (the first training on this server waits a few seconds)"
+        if job.assigned:
+            return "starting a trainer (TensorFlow takes a few seconds the first time)"
+        return "joining the queue"
     if job.status == RUNNING:
         text = f"epoch {len(job.progress)} of {job.epochs}"
         if job.latest is not None and not short:

@@ -1,0 +1,123 @@
+"""Where trainings run: a Dask distributed cluster, embedded or shared.
+
+By default the server (or CLI) starts an embedded ``LocalCluster`` on
+127.0.0.1: a scheduler in this process and one worker process per core
+(``RNNSTOCK_WORKERS``), one thread each. With ``RNNSTOCK_SCHEDULER`` (or the
+CLI's ``--scheduler``) set to ``tcp://host:8786`` it connects to an existing
+cluster instead, whose workers were started on lab machines with
+``dask worker tcp://host:8786 --nthreads 1`` (README, "A class of 200").
+
+What the engine does for us, and what the old process pool did by hand:
+queueing across every session and server (the scheduler's own task queue),
+restarting a worker process that died (its nanny), and ending the workers
+with the process that started them (the nanny's and worker's parent-death
+pipes). What stays ours is in rnnstock.jobs: progress, cancel, ownership.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sys
+import threading
+import types
+from typing import TYPE_CHECKING
+
+from rnnstock import config
+
+if TYPE_CHECKING:
+    from distributed import Client
+
+# The engine's settings this project relies on, set before a cluster starts here
+# (a shared cluster's scheduler should be started with the same; README):
+ENGINE_SETTINGS = {
+    # A worker that dies mid-training (out of memory, kill -9) costs that training
+    # only, at once, with a message; a retry would train it again from the start
+    # on another worker, and a model that kills its worker would take each in turn.
+    "distributed.scheduler.allowed-failures": 0,
+    # At most one training per worker thread leaves the scheduler's queue at a
+    # time, so the queue's order is the order trainings start in, on any worker.
+    "distributed.scheduler.worker-saturation": 1.0,
+    # No work stealing: a training that has started is never moved.
+    "distributed.scheduler.work-stealing": False,
+    # Worker processes are spawned from a fork server started once, with a bare
+    # __main__: a worker never runs the web app's script (see _bare_main).
+    "distributed.worker.multiprocessing-method": "forkserver",
+    # A training's memory is TensorFlow's; the nanny's memory watchdog (which would
+    # kill a worker mid-training at 95 %) stays off unless the lab sets a limit.
+    "distributed.worker.memory.terminate": False,
+}
+CONNECT_SECONDS = 10  # to reach a shared scheduler before saying it cannot be reached
+
+
+class ClusterUnavailable(RuntimeError):
+    """The scheduler named by RNNSTOCK_SCHEDULER or --scheduler cannot be reached."""
+
+
+@contextlib.contextmanager
+def _bare_main():
+    """Start processes without re-running the web app's script in them.
+
+    A spawned (or fork-server) child first re-runs the parent's ``__main__``
+    file (as ``__mp_main__``) so that functions defined there can be unpickled.
+    Under ``streamlit run`` that file is the app: every worker would draw the
+    whole app without a browser before its first training. What workers run
+    lives in rnnstock, so the processes start with a bare ``__main__``.
+    """
+    main = sys.modules.get("__main__")
+    bare = types.ModuleType("__main__")
+    sys.modules["__main__"] = bare
+    try:
+        yield
+    finally:
+        # Streamlit may have put the next script run's module there meanwhile.
+        if sys.modules.get("__main__") is bare and main is not None:
+            sys.modules["__main__"] = main
+
+
+_start_lock = threading.Lock()
+
+
+def start(address: str | None = None, workers: int | None = None) -> Client:
+    """A client of the shared cluster at ``address``, or of a new embedded one.
+
+    An embedded cluster listens on 127.0.0.1 only, has no dashboard, and ends
+    with this process (its nannies and workers watch their parent).
+    """
+    import dask
+    from distributed import Client, LocalCluster
+
+    address = address or config.scheduler()
+    if address:
+        try:
+            client = Client(address, timeout=CONNECT_SECONDS, set_as_default=False)
+        except (OSError, TimeoutError, ValueError) as error:
+            raise ClusterUnavailable(
+                f"Cannot reach the Dask scheduler at {address} ({error}). Is"
+                " `dask scheduler` running there, and is the address right?"
+            ) from None
+        from rnnstock.worker import adopt_settings
+
+        client.run_on_scheduler(
+            adopt_settings,
+            allowed_failures=ENGINE_SETTINGS["distributed.scheduler.allowed-failures"],
+            worker_saturation=ENGINE_SETTINGS["distributed.scheduler.worker-saturation"],
+        )
+        return client
+    with _start_lock, dask.config.set(ENGINE_SETTINGS), _bare_main():
+        cluster = LocalCluster(
+            n_workers=workers or config.workers(),
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address="127.0.0.1:0",  # its health page; Bokeh's dashboard is absent
+            memory_limit=0,  # see ENGINE_SETTINGS: no watchdog kills a training
+            silence_logs=logging.ERROR,
+        )
+        client = Client(cluster, set_as_default=False)
+    return client
+
+
+def nthreads(client: Client) -> int:
+    """Trainings the cluster runs at once: its workers' threads."""
+    return sum(client.nthreads().values())
