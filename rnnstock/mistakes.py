@@ -1072,6 +1072,11 @@ def report_lines(mistakes: Sequence[Mistake]) -> list[str]:
 # -- in the background (the web app) ----------------------------------------------------------
 
 
+# A measurement is many trainings (13 minutes at full size): on a shared queue they go
+# behind any training a student asks for meanwhile (rnnstock.jobs priorities).
+MEASUREMENT_PRIORITY = -1
+
+
 def submit_training(
     manager: JobManager, training: Training, *, prices: pd.DataFrame, label: str = ""
 ) -> Job:
@@ -1083,4 +1088,5 @@ def submit_training(
         prices=prices,
         label=label or training.label,
         work=functools.partial(train, training),
+        priority=MEASUREMENT_PRIORITY,
     )

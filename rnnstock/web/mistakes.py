@@ -1,11 +1,11 @@
 """The Mistakes page's pieces: which mistakes, the measurement in the background, results.
 
 Each chosen mistake of the tutorials is trained their way and the right way on the data
-of the sidebar (rnnstock.mistakes). The trainings run one at a time, in the background,
-on a queue of their own (an rnnstock.jobs queue of one worker, whose jobs train a
-tutorial's way or the right way: rnnstock.mistakes.submit_training), so the page never
-waits: it shows the progress, and each mistake as soon as its trainings are done. A
-browser's last measurement is kept for it, as its runs are (rnnstock.web.runs).
+of the sidebar (rnnstock.mistakes). The trainings run in the background on the
+server's shared workers (rnnstock.web.runs.job_manager), behind any training a
+student asks for meanwhile (rnnstock.mistakes.MEASUREMENT_PRIORITY), so the page
+never waits: it shows the progress, and each mistake as soon as its trainings are
+done. A browser's last measurement is kept for it, as its runs are.
 """
 
 from __future__ import annotations
@@ -36,14 +36,11 @@ from rnnstock.web.widgets import help_text, widget
 
 PAGE = MISTAKES.url
 PRESET_PARAM = "preset"  # ?preset=netflix-simplernn: the link from a preset on the Train page
-# One measurement trains at a time on a server: a class's trainings keep their cores.
-QUEUE_WORKERS = 1
 
 
-@st.cache_resource
 def measurement_queue() -> JobManager:
-    """One queue of measurement trainings for every browser on this server."""
-    return JobManager(workers=QUEUE_WORKERS)
+    """The server's one queue (its measurements go behind a class's trainings)."""
+    return runs.job_manager()
 
 
 @dataclass
