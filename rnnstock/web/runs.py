@@ -105,7 +105,8 @@ def _release_old_runs(mine: OwnerRuns) -> None:
         if job is not None and job.result is not None:
             job.result.release_model()
     finished = sorted(
-        (job for job in manager.jobs() if job.result is not None and job.result.has_model),
+        # Only runs' results hold a model: a measurement's (the Mistakes page's) do not.
+        (job for job in manager.jobs() if getattr(job.result, "has_model", False)),
         key=lambda job: job.finished or 0,
     )
     for job in finished[:-KEEP_MODELS_ON_SERVER]:
