@@ -393,6 +393,32 @@ def test_an_out_of_range_number_says_the_range_and_starts_nothing():
     assert not app.error and not train_button(app).disabled
 
 
+def test_a_worker_killed_mid_training_shows_why_and_the_next_training_works():
+    """kill -9 of the worker process training a page's model (out of memory, say): the
+    page says what happened in plain words, keeps the settings, and trains again."""
+    import os
+    import signal
+
+    from rnnstock.jobs import LOST_WORKER
+    from rnnstock.web.runs import job_manager
+
+    app = submit(set_tiny_model(open_train_page(), epochs=500).run())
+    [job_id] = shown_job_ids(app)
+    job = job_manager().job(job_id)
+    deadline = time.monotonic() + 120
+    while not (job.progress and job.worker) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    pid = job_manager().client().run(os.getpid, workers=[job.worker])[job.worker]
+    os.kill(pid, signal.SIGKILL)
+    app = wait_for_job(app)
+    assert job.status == "failed"
+    assert LOST_WORKER in said(app.error), said(app.error)
+    assert app.number_input(key="train.epochs").value == 500  # the settings stay
+    app = submit(set_tiny_model(app).run())
+    app = wait_for_job(app)
+    assert any(s.value.startswith("Results: LSTM(4)") for s in app.subheader)
+
+
 def test_a_split_that_cannot_train_says_why_before_anything_trains():
     app = open_train_page()
     app.radio(key="train.split_mode").set_value("dates").run()
