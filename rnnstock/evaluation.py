@@ -93,6 +93,12 @@ def score(actual, predicted, previous) -> Metrics:
     )
 
 
+def skill(model_rmse: float, persistence_rmse: float) -> float:
+    """1 − model RMSE / persistence RMSE: above 0 the model beat "tomorrow = today"
+    (NaN, a model that scored nothing, did not)."""
+    return 1.0 - model_rmse / persistence_rmse if persistence_rmse else 0.0
+
+
 @dataclass(frozen=True)
 class Scores:
     """The model's metrics beside both baselines', on the same test days."""
@@ -103,8 +109,7 @@ class Scores:
 
     @property
     def skill(self) -> float:
-        """1 − model RMSE / persistence RMSE (positive: the model beat "tomorrow = today")."""
-        return 1.0 - self.model.rmse / self.persistence.rmse if self.persistence.rmse else 0.0
+        return skill(self.model.rmse, self.persistence.rmse)
 
     @property
     def persistence_rmse(self) -> float:

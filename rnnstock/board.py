@@ -1,0 +1,216 @@
+"""The class board: runs that their owners chose to show, kept on the cluster's scheduler.
+
+Every server of a class shares one Dask scheduler (rnnstock.cluster), so the board
+lives there, in the scheduler's own store of small values (``Client.set_metadata``
+and ``get_metadata``): under ``rnnstock-board``, one dictionary per board (a data
+source and a split), one plain, msgpack-friendly entry per run put on it. Each write
+sets one entry of one owner, so two servers publishing at once never overwrite each
+other's entries.
+
+The scheduler's store has no delete: a removed entry is set to ``None`` (a
+tombstone) and skipped when read. An owner's entries take slots ``0 ..
+MAX_PER_OWNER - 1``, and a freed slot is used again, so tombstones stay as few as
+the entries ever shown.
+
+An entry names its owner only by a hash of their browser id (``owner_tag``); what
+a class sees is the display name its owner typed, which this module cleans and
+bounds but never escapes: the pages show it as plain text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+import unicodedata
+from typing import TYPE_CHECKING, Any
+
+from rnnstock.evaluation import skill
+from rnnstock.specs import DataSpec, SplitSpec
+
+if TYPE_CHECKING:
+    from distributed import Client
+
+    from rnnstock.experiment import ExperimentResult
+
+ROOT = "rnnstock-board"  # the scheduler's metadata key the boards live under
+MAX_NAME = 30  # characters of a display name
+MAX_PER_OWNER = 5  # runs one browser may have on the boards at once
+MAX_ENTRIES = 1000  # runs on all boards together (five each for a class of 200)
+MAX_TEXT = 200  # characters of any other text an entry carries (data title, settings)
+# Characters that are not text: controls, and the invisible format characters that
+# could reverse or hide the rest of a name (U+202E, U+200B, ...).
+_INVISIBLE = {"Cc", "Cf", "Co", "Cs", "Cn"}
+_TEXT_FIELDS = ("owner", "name", "data", "data_key", "split", "cell", "model", "training", "run")
+
+
+class BoardError(ValueError):
+    """Why a run cannot go on the board, in words a student can act on."""
+
+
+def owner_tag(owner: str) -> str:
+    """How an entry names its owner: a hash of the browser id, never the id itself (the
+    id lets a browser find its runs; the board is read by every server)."""
+    return hashlib.sha256(f"rnnstock-board:{owner}".encode()).hexdigest()[:20]
+
+
+def board_id(data: DataSpec, split: SplitSpec) -> str:
+    """The board of a data source and split: runs on it used the same prices and test days."""
+    return f"{data.key()}-{split.key()}"
+
+
+def display_name(text: object) -> str:
+    """A display name as it will be shown: one line of visible characters, at most
+    MAX_NAME; a ``BoardError`` says what to change."""
+    kept = "".join(
+        " " if character.isspace() else character
+        for character in unicodedata.normalize("NFC", str(text))
+        if unicodedata.category(character) not in _INVISIBLE or character.isspace()
+    )
+    name = " ".join(kept.split())
+    if not name:
+        raise BoardError("Choose a name to show beside your runs first (any name, like Ada).")
+    if len(name) > MAX_NAME:
+        raise BoardError(f"A name on the board has at most {MAX_NAME} characters.")
+    return name
+
+
+def make_entry(
+    spec,
+    *,
+    rmse: float,
+    persistence_rmse: float,
+    name: str,
+    owner: str,
+    data_title: str,
+    when: float | None = None,
+) -> dict[str, Any]:
+    """A board entry for a run of ``spec`` (an ExperimentSpec) and its test RMSEs."""
+    rmse, persistence_rmse = float(rmse), float(persistence_rmse)
+    return {
+        "owner": owner_tag(owner),
+        "name": display_name(name),
+        "data": _short(data_title or spec.data.describe()),
+        "data_key": spec.data.key(),
+        "board": board_id(spec.data, spec.split),
+        "split": _short(f"predict {spec.split.target}; {spec.split.describe()}"),
+        "cell": ("Bidirectional " if spec.model.bidirectional else "") + spec.model.cell,
+        "model": _short(spec.model.describe()),
+        "training": _short(spec.train.describe()),
+        "run": spec.key(),
+        "rmse": rmse,
+        "persistence_rmse": persistence_rmse,
+        "beat": bool(skill(rmse, persistence_rmse) > 0),
+        "when": time.time() if when is None else float(when),
+    }
+
+
+def entry_for(result: ExperimentResult, *, name: str, owner: str, data_title: str) -> dict:
+    """The board entry of a finished run."""
+    return make_entry(
+        result.spec,
+        rmse=result.scores.model.rmse,
+        persistence_rmse=result.scores.persistence.rmse,
+        name=name,
+        owner=owner,
+        data_title=data_title,
+    )
+
+
+def _short(text: str) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
+
+
+# -- the store on the scheduler --------------------------------------------------------------
+
+
+def _all(client: Client) -> dict[str, dict[str, Any]]:
+    """Every board: board id -> entry id -> entry (or None, removed)."""
+    boards = client.get_metadata([ROOT], default={})
+    return boards if isinstance(boards, dict) else {}
+
+
+def _live(boards: dict) -> list[dict]:
+    return [
+        {**entry, "id": entry_id, "board": board}
+        for board, entries in boards.items()
+        if isinstance(entries, dict)
+        for entry_id, entry in entries.items()
+        if _valid(entry)
+    ]
+
+
+def _valid(entry: object) -> bool:
+    """An entry as make_entry writes it (anything else in the store is skipped)."""
+    if not isinstance(entry, dict):
+        return False
+    if not all(isinstance(entry.get(field), str) for field in _TEXT_FIELDS):
+        return False
+    if not all(
+        isinstance(entry.get(field), int | float) for field in ("rmse", "persistence_rmse", "when")
+    ):
+        return False
+    return isinstance(entry.get("beat"), bool) and 0 < len(entry["name"]) <= MAX_NAME
+
+
+def _ranked(entries: list[dict]) -> list[dict]:
+    """Lowest RMSE first (a run that scored nothing last), then the first to publish."""
+    return sorted(
+        entries,
+        key=lambda entry: (not math.isfinite(entry["rmse"]), entry["rmse"], entry["when"]),
+    )
+
+
+def entries(client: Client, board: str) -> list[dict]:
+    """The runs on one board, best first; each with its ``id``."""
+    found = client.get_metadata([ROOT, board], default={})
+    if not isinstance(found, dict):
+        return []
+    return _ranked(_live({board: found}))
+
+
+def owned(client: Client, owner: str) -> list[dict]:
+    """An owner's runs on every board, best first."""
+    tag = owner_tag(owner)
+    return _ranked([entry for entry in _live(_all(client)) if entry["owner"] == tag])
+
+
+def publish(client: Client, entry: dict) -> str:
+    """Put an entry (from make_entry) on its board; returns its id. A ``BoardError`` if
+    the run is there already, its owner has MAX_PER_OWNER runs on the boards, or the
+    boards hold MAX_ENTRIES (two servers publishing the same instant may pass it by one)."""
+    if not _valid(entry):
+        raise BoardError("This run cannot go on the board: its entry is incomplete.")
+    live = _live(_all(client))
+    tag = entry["owner"]
+    mine = [other for other in live if other["owner"] == tag]
+    if any(other["run"] == entry["run"] and other["board"] == entry["board"] for other in mine):
+        raise BoardError("This run is on the board already.")
+    if len(mine) >= MAX_PER_OWNER:
+        raise BoardError(
+            f"You have {len(mine)} runs on the board, the most one browser may show;"
+            " remove one of them first."
+        )
+    if len(live) >= MAX_ENTRIES:
+        raise BoardError(
+            f"The class board is full ({MAX_ENTRIES:,} runs). Runs come off when their"
+            " owners remove them, or all at once when the server (or the lab's scheduler)"
+            " restarts."
+        )
+    taken = {other["id"] for other in mine}
+    slot = next(f"{tag}-{index}" for index in range(MAX_PER_OWNER) if f"{tag}-{index}" not in taken)
+    stored = {field: value for field, value in entry.items() if field not in ("id", "board")}
+    client.set_metadata([ROOT, entry["board"], slot], stored)
+    return slot
+
+
+def remove(client: Client, entry_id: str, owner: str) -> bool:
+    """Take an entry off the board if ``owner`` put it there; False if it is not theirs
+    (or gone already)."""
+    tag = owner_tag(owner)
+    for entry in _live(_all(client)):
+        if entry["id"] == entry_id and entry["owner"] == tag:
+            client.set_metadata([ROOT, entry["board"], entry_id], None)
+            return True
+    return False
