@@ -129,14 +129,36 @@ def reference_comparison(epochs: int, csv: str = str(MASTERCARD_CSV)) -> dict:
     }
 
 
-def pipeline_comparison(epochs: int, csv: str = str(MASTERCARD_CSV)) -> dict:
+def workers_prepared(manager, timeout: float = 300) -> float:
+    """Wait until every worker of the manager's cluster has imported TensorFlow (its
+    PrepareWorker thread has finished); returns the seconds waited."""
+    started = time.perf_counter()
+    client = manager.client(timeout)
+
+    def prepared() -> bool:  # nested: cloudpickle sends it by value, bench is not needed there
+        import sys
+        import threading
+
+        preparing = any(t.name == "rnnstock-prepare" for t in threading.enumerate())
+        return "tensorflow" in sys.modules and not preparing
+
+    while True:
+        done = client.run(prepared)
+        if len(done) >= manager.workers and all(done.values()):
+            return time.perf_counter() - started
+        if time.perf_counter() - started > timeout:
+            raise TimeoutError(f"the workers had not imported TensorFlow after {timeout} s")
+        time.sleep(0.2)
+
+
+def pipeline_comparison(epochs: int, csv: str = str(MASTERCARD_CSV), warm: bool = False) -> dict:
     """What the Compare page does: both DataCamp presets to one JobManager, wait for both.
 
     Runs in a fresh process that, like the server, has not imported TensorFlow.
-    The Compare page's first render makes the manager (and it starts its worker
-    processes); the clock starts at the click, at once after that, so TensorFlow's
-    import and most of the workers' start are inside it. ``with_manager_s`` also
-    counts making the manager.
+    *Cold* (``warm=False``): the JobManager is made at the click, so the clock
+    counts the cluster's start, the workers' start and TensorFlow's import in
+    them. *Warm*: the manager was made when the page was opened, and the click
+    comes once every worker has imported TensorFlow (``prepared_s`` after).
     """
     from rnnstock.data import read_price_csv
     from rnnstock.jobs import DONE, JobManager
@@ -147,79 +169,84 @@ def pipeline_comparison(epochs: int, csv: str = str(MASTERCARD_CSV)) -> dict:
     for cell in CELLS:
         spec = get_preset(f"datacamp-{cell.lower()}").spec
         specs.append(spec.replace(train=spec.train.replace(epochs=epochs)))
-    created = time.perf_counter()
-    manager = JobManager()  # the page's first render
-    try:
+    prepared = None
+    if warm:
+        manager = JobManager()  # the page's first render
+        prepared = workers_prepared(manager)
         started = time.perf_counter()  # the click
+    else:
+        started = time.perf_counter()  # the click, and the page's first render with it
+        manager = JobManager()
+    try:
         jobs = [manager.submit(spec, prices=prices, label=spec.model.cell) for spec in specs]
         for job in jobs:
             manager.wait(job.id, timeout=1800)
         seconds = time.perf_counter() - started
-        with_manager = time.perf_counter() - created
         failed = [f"{job.label}: {job.status} {job.error}" for job in jobs if job.status != DONE]
         if failed:
             raise RuntimeError("; ".join(failed))
-        # Submission to "started" in the worker: spawning it and importing TensorFlow.
-        worker_start = {job.label: job.started - job.submitted for job in jobs}
-        # The same comparison again on the now-warm workers (a class's second one).
-        warm_started = time.perf_counter()
-        again = [manager.submit(spec, prices=prices, label=spec.model.cell) for spec in specs]
-        for job in again:
-            manager.wait(job.id, timeout=1800)
-        warm_seconds = time.perf_counter() - warm_started
         return {
+            "how": "warm" if warm else "cold",
             "seconds": seconds,
-            "with_manager_s": with_manager,
-            "warm_seconds": warm_seconds,
+            "prepared_s": prepared,
             "workers": manager.workers,
             "rmse": {job.label: job.result.rmse for job in jobs},
             "fit_seconds": {job.label: job.result.timings["fit"] for job in jobs},
             "seconds_per_epoch": {job.label: job.result.history.seconds_per_epoch for job in jobs},
-            "worker_start_s": worker_start,
+            # Submission to "started" in the worker (cold: the cluster's start and
+            # TensorFlow's import; warm: the queue and the worker's pick-up).
+            "worker_start_s": {job.label: job.started - job.submitted for job in jobs},
         }
     finally:
         manager.shutdown()
 
 
+def warm_pipeline_comparison(epochs: int, csv: str = str(MASTERCARD_CSV)) -> dict:
+    return pipeline_comparison(epochs, csv, warm=True)
+
+
 def time_to_comparison(*, epochs: int, reps: int, csv: str = str(MASTERCARD_CSV)) -> dict:
+    """The reference, the cold and the warm comparison, each in a fresh process, their
+    order rotated every repetition; the fractions are taken within a repetition."""
+    arms = [
+        ("reference", reference_comparison),
+        ("cold", pipeline_comparison),
+        ("warm", warm_pipeline_comparison),
+    ]
     runs = []
     for rep in range(reps):
-        order = [("reference", reference_comparison), ("rnnstock", pipeline_comparison)]
-        if rep % 2:
-            order.reverse()
+        order = arms[rep % 3 :] + arms[: rep % 3]
         for who, function in order:
             load = loadavg()
             row = run_isolated(function, epochs, csv)
             row.update(who=who, rep=rep, load_before=load, load_after=loadavg())
             runs.append(row)
             rmse = ", ".join(f"{cell} {value:.2f}" for cell, value in row["rmse"].items())
-            warm = ""
-            if "warm_seconds" in row:
-                warm = f" (again on warm workers {row['warm_seconds']:.1f} s)"
+            extra = ""
+            if row.get("prepared_s") is not None:
+                extra = f" (clicked once the workers had TensorFlow, {row['prepared_s']:.1f} s in)"
             print(
-                f"  rep {rep + 1}/{reps} {who:<9} LSTM + GRU: {row['seconds']:.1f} s{warm}"
+                f"  rep {rep + 1}/{reps} {who:<9} LSTM + GRU: {row['seconds']:.1f} s{extra}"
                 f" (RMSE {rmse}), load {load[0]:.1f}→{row['load_after'][0]:.1f}",
                 flush=True,
             )
-    ref = [r["seconds"] for r in runs if r["who"] == "reference"]
-    ours = [r["seconds"] for r in runs if r["who"] == "rnnstock"]
+    by = {(r["who"], r["rep"]): r["seconds"] for r in runs}
+    seconds = {who: [by[(who, rep)] for rep in range(reps)] for who, _ in arms}
     return {
         "epochs": epochs,
         "reps": reps,
         "runs": runs,
-        "reference_seconds": spread(ref),
-        "rnnstock_seconds": spread(ours),
-        "rnnstock_warm_seconds": spread([r["warm_seconds"] for r in runs if "warm_seconds" in r]),
-        "rnnstock_with_manager_seconds": spread(
-            [r["with_manager_s"] for r in runs if "with_manager_s" in r]
+        "reference_seconds": spread(seconds["reference"]),
+        "rnnstock_seconds": spread(seconds["cold"]),
+        "rnnstock_warm_seconds": spread(seconds["warm"]),
+        "fraction_of_reference": spread(
+            [ours / ref for ref, ours in zip(seconds["reference"], seconds["cold"], strict=True)]
         ),
-        "fraction_of_reference": spread([b / a for a, b in zip(ref, ours, strict=True)]),
         "warm_fraction_of_reference": spread(
-            [
-                r["warm_seconds"] / a
-                for a, r in zip(ref, [r for r in runs if r["who"] == "rnnstock"], strict=True)
-            ]
+            [ours / ref for ref, ours in zip(seconds["reference"], seconds["warm"], strict=True)]
         ),
+        "clock": "cold: from the click, the JobManager made at the click; warm: from the click,"
+        " the JobManager made when the page was opened and its workers' TensorFlow imported",
     }
 
 

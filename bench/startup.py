@@ -22,6 +22,7 @@ import urllib.request
 from pathlib import Path
 
 from bench.common import REPO
+from bench.memory import descendants
 
 # Shared with the browser tests (tests/browser/conftest.py).
 CHROMIUM = os.environ.get("RNNSTOCK_CHROMIUM", "/usr/bin/chromium")
@@ -90,6 +91,26 @@ def rss_mb(pid: int) -> float:
     except OSError:
         pass
     return 0.0
+
+
+def workers_with_tensorflow(server: int, timeout: float) -> dict:
+    """Wait for the training workers below the server (the Train page has made the
+    JobManager, whose cluster's workers import TensorFlow as they start) to have
+    TensorFlow loaded: how many processes below the server have it, and when."""
+    started = time.perf_counter()
+    expected = int(os.environ.get("RNNSTOCK_WORKERS") or os.cpu_count() or 1)
+    while True:
+        below = descendants(server)
+        loaded = [pid for pid in below if tensorflow_loaded(pid)]
+        waited = time.perf_counter() - started
+        if len(loaded) >= expected or waited > timeout:
+            return {
+                "processes_below_server": len(below),
+                "workers_with_tensorflow": len(loaded),
+                "workers_expected": expected,
+                "workers_tensorflow_s_after_train_page": waited if loaded else None,
+            }
+        time.sleep(0.25)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -171,6 +192,7 @@ def measure_startup(timeout: float = 90.0) -> dict:
                 figures["first_chart_s"] = time.perf_counter() - started
                 figures["tensorflow_after_data_page"] = tensorflow_loaded(process.pid)
                 figures["server_rss_mb_after_data_page"] = rss_mb(process.pid)
+                figures["processes_below_server_after_data_page"] = len(descendants(process.pid))
 
                 navigated = time.perf_counter()
                 page.goto(f"{url}/train")
@@ -180,6 +202,9 @@ def measure_startup(timeout: float = 90.0) -> dict:
                 figures["train_page_after_navigation_s"] = now - navigated
                 figures["tensorflow_after_train_page"] = tensorflow_loaded(process.pid)
                 figures["server_rss_mb_after_train_page"] = rss_mb(process.pid)
+                figures.update(workers_with_tensorflow(process.pid, timeout))
+                # Once the workers have it, the server still has not loaded it.
+                figures["tensorflow_in_server_at_end"] = tensorflow_loaded(process.pid)
         finally:
             browser.close()
     figures["load_after"] = list(os.getloadavg())

@@ -51,3 +51,86 @@ def test_reference_windows_on_the_mastercard_csv():
     data = prepare()
     assert data.X_train.shape == (1199, 60, 1)  # 2016–2020: 1,259 days - 60
     assert len(data.X_test) == len(data.test_set)  # every 2021 day is predicted
+
+
+# -- class load (bench/class_load.py) and the report's relative targets ------------------
+
+
+def test_a_student_whose_place_went_up_or_whose_line_came_back_is_flagged():
+    from types import SimpleNamespace
+
+    from bench.class_load import student_row
+
+    job = SimpleNamespace(
+        label="student 7",
+        status="done",
+        error=None,
+        submitted=100.5,
+        started=110.0,
+        finished=130.0,
+        result=None,
+        progress=[],
+    )
+    timeline = [  # [seconds, status, queue_position, what the page said]
+        [0.0, "queued", None, "starting a trainer"],
+        [0.5, "queued", 6, "place 6"],
+        [1.0, "queued", 7, "place 7"],
+        [1.5, "queued", 1, "place 1"],
+        [1.8, "queued", None, "starting a trainer"],
+        [2.0, "running", None, "training"],
+        [9.0, "done", None, "done"],
+    ]
+    row = student_row(job, timeline, t0=100.0)
+    assert row["places"] == [6, 7, 1]
+    assert row["place_went_up"] and row["alternated"]
+    assert (row["wait_s"], row["result_s"]) == (9.5, 29.5)
+    calm = student_row(job, [timeline[1], timeline[3], *timeline[5:]], t0=100.0)
+    assert not calm["place_went_up"] and not calm["alternated"]
+
+
+def test_the_pages_progress_line_is_shortened_to_the_words_that_change():
+    from types import SimpleNamespace
+
+    from bench.class_load import _page_line
+
+    waiting = SimpleNamespace(status="queued")
+    line = lambda job, manager: "waiting: place 3 in the queue (2 train at once here)"  # noqa: E731
+    assert _page_line(line, waiting, None) == "place 3"
+    starting = lambda job, manager: "starting a trainer (TensorFlow takes a few seconds)"  # noqa: E731
+    assert _page_line(starting, waiting, None) == "starting a trainer"
+    assert _page_line(line, SimpleNamespace(status="running"), None) == "training"
+
+
+def test_the_pool_is_found_by_what_its_jobs_py_contains():
+    import subprocess
+
+    from bench.class_load import POOL_MARKER, REPO, pool_commit
+
+    try:
+        commit = pool_commit()
+    except (RuntimeError, subprocess.CalledProcessError, FileNotFoundError):
+        pytest.skip("no git history with the process pool here (a shallow or no checkout)")
+    jobs = subprocess.run(
+        ["git", "show", f"{commit}:rnnstock/jobs.py"], cwd=REPO, capture_output=True, text=True
+    ).stdout
+    assert POOL_MARKER in jobs
+
+
+def test_first_chart_is_judged_against_the_floor_of_the_same_run():
+    from bench.report import first_chart_versus_floor
+
+    runs = [{"first_chart_s": 3.1}, {"first_chart_s": 3.5}, {"first_chart_s": 3.0}]
+    slow_floor = [{"first_chart_s": 2.9}, {"first_chart_s": 2.8}, {"first_chart_s": 3.0}]
+    versus = first_chart_versus_floor({"runs": runs, "floor": slow_floor})
+    assert versus["difference_s"] == pytest.approx(0.2) and versus["met"]
+    fast_floor = [{"first_chart_s": 2.6}, {"first_chart_s": 2.7}]  # median 2.65
+    assert not first_chart_versus_floor({"runs": runs, "floor": fast_floor})["met"]
+    assert first_chart_versus_floor({"runs": runs}) is None
+
+
+def test_class_load_is_a_default_section_with_its_own_results_file():
+    from bench.__main__ import SECTIONS
+    from bench.report import file_name
+
+    assert "class_load" in SECTIONS
+    assert file_name("class_load") == "class-load"
