@@ -157,7 +157,7 @@ class JobManager:
         self._jobs: dict[str, Job] = {}
         self._futures: dict[str, Future] = {}
         self._waiting_for_cluster: list[tuple[Job, tuple]] = []
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # _mark takes it, also from under it
         self._ids = itertools.count(1)
         self._closed = False
         self._wake = threading.Event()
@@ -323,7 +323,8 @@ class JobManager:
             self._ready.set()
             waiting, self._waiting_for_cluster = self._waiting_for_cluster, []
         for job, arguments in waiting:
-            self._send(job, arguments)
+            if not job.done:  # cancelled while the cluster started
+                self._send(job, arguments)
         while not self._closed:
             self._wake.wait(POLL_SECONDS)
             self._wake.clear()
