@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import socket
 import sys
 import threading
 import types
@@ -90,6 +91,7 @@ def start(address: str | None = None, workers: int | None = None) -> Client:
     address = address or config.scheduler()
     if address:
         try:
+            _probe(address)
             client = Client(address, timeout=CONNECT_SECONDS, set_as_default=False)
         except (OSError, TimeoutError, ValueError) as error:
             raise ClusterUnavailable(
@@ -116,6 +118,19 @@ def start(address: str | None = None, workers: int | None = None) -> Client:
         )
         client = Client(cluster, set_as_default=False)
     return client
+
+
+def _probe(address: str) -> None:
+    """Fail at once on a port nobody listens on (a typo, a scheduler not started), where
+    Dask's client would try again for CONNECT_SECONDS."""
+    scheme, _, place = address.partition("://")
+    if scheme != "tcp" or ":" not in place:
+        return
+    host, _, port = place.rpartition(":")
+    if not port.isdigit():
+        raise ValueError(f"'{port}' is not a port number")
+    with socket.create_connection((host.strip("[]"), int(port)), timeout=CONNECT_SECONDS):
+        pass
 
 
 def nthreads(client: Client) -> int:
