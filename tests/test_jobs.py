@@ -210,18 +210,23 @@ def test_a_worker_killed_mid_training_costs_only_its_own_job(lab_cluster):
         jobs.shutdown()
 
 
-def test_the_cli_trains_on_a_lab_cluster(lab_cluster, tmp_path):
-    done = subprocess.run(
-        [
-            *[sys.executable, "-m", "rnnstock", "run", "--scheduler", lab_cluster.address],
-            *["--sample", "MSFT", "--epochs", "2", "--units", "4", "--window", "5", "--quiet"],
-            *["--out", str(tmp_path)],
-        ],
+def _python(*arguments: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    """``python ARGUMENTS`` in the checkout, as a terminal there runs it."""
+    return subprocess.run(
+        [sys.executable, *arguments],
         capture_output=True,
         text=True,
         cwd=Path(__file__).parents[1],
-        timeout=300,
+        timeout=timeout,
         env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])},
+    )
+
+
+def test_the_cli_trains_on_a_lab_cluster(lab_cluster, tmp_path):
+    done = _python(
+        *["-m", "rnnstock", "run", "--scheduler", lab_cluster.address],
+        *["--sample", "MSFT", "--epochs", "2", "--units", "4", "--window", "5", "--quiet"],
+        *["--out", str(tmp_path)],
     )
     assert done.returncode == 0, done.stderr
     assert f"on the Dask cluster at {lab_cluster.address}" in done.stderr
@@ -230,14 +235,7 @@ def test_the_cli_trains_on_a_lab_cluster(lab_cluster, tmp_path):
 
 def test_the_cli_says_plainly_when_the_scheduler_is_not_there(tmp_path):
     address = f"tcp://127.0.0.1:{_closed_port()}"
-    done = subprocess.run(
-        [sys.executable, "-m", "rnnstock", "run", "--scheduler", address, "--epochs", "1"],
-        capture_output=True,
-        text=True,
-        cwd=Path(__file__).parents[1],
-        timeout=120,
-        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])},
-    )
+    done = _python("-m", "rnnstock", "run", "--scheduler", address, "--epochs", "1")
     assert done.returncode == 2
     assert (
         done.stderr.strip()
@@ -267,14 +265,7 @@ def test_workers_do_not_run_the_app_script_again(tmp_path):
         "    print(manager.wait(job.id, timeout=120).status)\n"
         "    manager.shutdown()\n"
     )
-    done = subprocess.run(
-        [sys.executable, str(script)],
-        capture_output=True,
-        text=True,
-        cwd=Path(__file__).parents[1],
-        timeout=120,
-        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])},
-    )
+    done = _python(str(script), timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["done"]
     assert not marker.exists(), f"the script ran again as {marker.read_text()}"
