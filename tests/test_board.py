@@ -1,17 +1,23 @@
-"""The class board's store on a real Dask scheduler.
+"""The class board: its store on a real Dask scheduler, and its page (AppTest).
 
-The tests run a scheduler in this process (``LocalCluster(processes=False)``, no
-workers: the board needs none) and talk to it as two servers of a lab would, each
-with its own client.
+The store tests run a scheduler in this process (``LocalCluster(processes=False)``,
+no workers: the board needs none) and talk to it as two servers of a lab would,
+each with its own client. The page tests open the app as a student does, on the
+server's own cluster (``rnnstock.web.runs.job_manager``).
 """
 
 from __future__ import annotations
 
 import pytest
 from distributed import Client, LocalCluster
+from streamlit.testing.v1 import AppTest
 
 from rnnstock import board
+from rnnstock.cluster import ClusterUnavailable
 from rnnstock.specs import DataSpec, ExperimentSpec, SplitSpec, TrainSpec
+from rnnstock.web import runs, state
+from rnnstock.web.pages import BOARD
+from tests.conftest import REPO
 
 MSFT = DataSpec("sample", "msft")
 # The split a fresh browser shows (the settings' defaults): the board it opens on.
@@ -154,3 +160,120 @@ def test_display_names_are_one_short_line_of_visible_text(servers):
     client.set_metadata([board.ROOT, MY_BOARD, "other"], [1, 2, 3])
     board.publish(client, entry(HOSTILE))
     assert [row["name"] for row in board.entries(client, MY_BOARD)] == [HOSTILE]
+
+
+# -- the page ----------------------------------------------------------------------------------
+
+
+class Trainers:
+    """The server's job manager while its cluster starts, or once it failed to start."""
+
+    def __init__(self, error: str | None = None) -> None:
+        self.start_error, self.ready = error, False
+
+    def client(self, timeout: float | None = None):
+        if self.start_error:
+            raise ClusterUnavailable(self.start_error)
+        raise TimeoutError("The trainers did not start in time.")
+
+
+@pytest.fixture
+def starting(monkeypatch):
+    """The board page on a server whose trainers are still starting (no cluster needed)."""
+    monkeypatch.setattr(runs, "job_manager", Trainers)
+
+
+def open_board(params: dict | None = None, owner: str | None = None) -> AppTest:
+    app = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
+    if owner:
+        app.session_state[state.OWNER] = owner
+    if params:
+        app.query_params.update(params)
+    return app.switch_page(BOARD.path).run()
+
+
+def banner(app: AppTest) -> str:
+    return " ".join(box.value for box in [*app.info, *app.success] if "teacher" in box.value)
+
+
+def test_a_teachers_link_is_shown_and_applied_only_when_clicked(starting):
+    link = {"data": "sample", "sample": "sp500", "target": "High", "window": "30"}
+    link |= {"split": "fraction", "train": "0.7", "preset": "datacamp-gru"}
+    app = open_board(link)
+    assert not app.exception
+    said = banner(app)
+    assert said.startswith("Your teacher's link sets:")
+    assert "S\\&P 500" in said and "Window (days of history per prediction): 30" in said
+    assert "DataCamp: MasterCard GRU(125)" in said
+    # Shown, not applied: the sidebar and the split are still the browser's own.
+    assert app.sidebar.selectbox(key=state.SAMPLE_NAME).value == "msft"
+    assert state.STORE not in app.session_state or "window" not in app.session_state[state.STORE]
+    app.button(key=f"{BOARD.url}.use_link").click().run()
+    assert not app.exception
+    assert app.sidebar.selectbox(key=state.SAMPLE_NAME).value == "sp500"
+    store = app.session_state[state.STORE]
+    assert (store["window"], store["target"], store["train_fraction"]) == (30, "High", 0.7)
+    assert app.session_state["train.preset"] == "datacamp-gru"
+    assert store["train.cell"] == "GRU"  # the preset's network, for the Train page
+    assert banner(app).startswith("Your teacher's link is in use:")
+    assert not [button for button in app.button if button.key == f"{BOARD.url}.use_link"]
+
+
+def test_markdown_in_a_teachers_link_shows_as_text_and_bad_values_are_named(starting):
+    app = open_board(
+        {"data": "csv", "file": "**Big** [x](http://e.com)", "window": "[w](http://e.com)"}
+        | {"preset": "<b>nope</b>"}
+    )
+    assert not app.exception
+    joiner = "\u2060"  # keeps http:// from becoming a link
+    assert rf"\*\*Big\*\* \[x\](http:{joiner}//e.com)" in banner(app)
+    [warning] = [box.value for box in app.warning if "teacher" in box.value]
+    assert rf"window=\[w\](http:{joiner}//e.com)" in warning
+    assert r"preset=\<b\>nope\</b\>" in warning
+
+
+def test_the_board_page_says_the_trainers_are_starting_or_why_they_cannot(monkeypatch):
+    monkeypatch.setattr(runs, "job_manager", Trainers)
+    app = open_board()
+    assert not app.exception and not app.error
+    assert any("Starting the class board" in box.value for box in app.info)
+    assert "Runs on **Microsoft (MSFT)**, predicting Close" in " ".join(
+        text.value for text in app.markdown
+    )
+    reason = "Cannot reach the Dask scheduler at tcp://10.1.2.3:8786 (timed out)."
+    monkeypatch.setattr(runs, "job_manager", lambda: Trainers(reason))
+    app = open_board()
+    assert not app.exception
+    [error] = app.error
+    assert "class board is not available" in error.value and "10.1.2.3:8786" in error.value
+    assert not app.dataframe and not [box for box in app.info if "Starting" in box.value]
+
+
+def test_the_board_page_shows_its_data_and_splits_runs_and_a_student_removes_only_theirs():
+    from rnnstock.web.runs import job_manager
+
+    client = job_manager().client(timeout=120)  # the server's own cluster, as the page uses
+    mine, theirs = "board-test-student-a-0001", "board-test-student-b-0001"
+    board.publish(client, entry("Grace", theirs, rmse=4.0, seed=11))
+    board.publish(client, entry("Alan", theirs, rmse=3.0, seed=12, split=OTHER_SPLIT))
+    my_id = board.publish(client, entry(HOSTILE, mine, rmse=6.0, seed=13))
+    try:
+        app = open_board(owner=mine)
+        assert not app.exception, app.exception
+        [table] = app.dataframe
+        shown = table.value
+        assert list(shown["Name"]) == ["Grace", HOSTILE]  # this split's runs, best first
+        assert list(shown["Beat it?"]) == ["yes", "no"]
+        # Only my own entry has a Remove button, and my name is escaped where it is Markdown.
+        removes = [button.key for button in app.button if ".remove." in (button.key or "")]
+        assert removes == [f"{BOARD.url}.remove.{my_id}"]
+        assert any(r"\*\*Ada\*\* \[x\]" in text.value for text in app.markdown)
+        app.button(key=removes[0]).click().run()
+        assert not app.exception
+        assert list(app.dataframe[0].value["Name"]) == ["Grace"]
+        assert any("Taken off the board" in box.value for box in app.success)
+    finally:
+        for owner in (mine, theirs):
+            for row in board.owned(client, owner):
+                board.remove(client, row["id"], owner)
+        assert board.owned(client, theirs) == []

@@ -4,7 +4,9 @@ The Train and Compare pages keep their settings in the URL's query, each under
 the short name its declaration gives (``rnnstock.settings``: ``window=60``,
 ``units=125``). Opening a link puts its settings in the store once per session
 (``rnnstock.web.state``), as if the user had set them; a value that cannot be
-read is skipped and reported, quoted as plain text, never as Markdown.
+read is skipped and reported, quoted as plain text, never as Markdown. The class
+board's link is the exception: it is shown to whoever opens it, and applied only
+when they click (``OFFERED``).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from rnnstock.data import SAMPLES, DataError, validate_ticker
 from rnnstock.settings import DATA_SOURCES, SETTINGS
 from rnnstock.text import MAX_SHOWN, literal
 from rnnstock.web import state
-from rnnstock.web.pages import COMPARE, TRAIN
+from rnnstock.web.pages import BOARD, COMPARE, TRAIN
 
 SPLIT = state.SHARED  # the data split, shared by the pages and carried by both links
 NETWORK = (
@@ -38,7 +40,11 @@ NETWORK = (
 PAGE_SETTINGS = {
     TRAIN.url: (*SPLIT, "cell", *NETWORK, "early_stopping", "validation_fraction", "patience"),
     COMPARE.url: (*SPLIT, "cells", *NETWORK, "repeats"),
+    BOARD.url: SPLIT,
 }
+# Pages whose link is shown to whoever opens it, with a button to use it, instead of
+# being applied on arrival: the class board's teacher's link (rnnstock.web.board).
+OFFERED = (BOARD.url,)
 
 
 @dataclass(frozen=True)
@@ -145,7 +151,7 @@ def from_params(page: str, params: Mapping[str, str]) -> tuple[dict, dict, list[
 
 def restore_from_url(page: str) -> None:
     """Once per browser session: a shared link's settings become the user's settings."""
-    if st.session_state.get(state.URL_RESTORED):
+    if st.session_state.get(state.URL_RESTORED) or page in OFFERED:
         return
     st.session_state[state.URL_RESTORED] = True
     sidebar, settings, problems = from_params(page, st.query_params.to_dict())

@@ -29,7 +29,8 @@ COMPARE = PageInfo("app_pages/compare.py", "Compare", ":material/compare_arrows:
 FORECAST = PageInfo("app_pages/forecast.py", "Forecast", ":material/trending_up:", "forecast")
 LEARN = PageInfo("app_pages/learn.py", "Learn", ":material/school:", "learn")
 MISTAKES = PageInfo("app_pages/mistakes.py", "Mistakes", ":material/rule:", "mistakes")
-PAGES = (DATA, TRAIN, COMPARE, FORECAST, LEARN, MISTAKES)
+BOARD = PageInfo("app_pages/board.py", "Class board", ":material/leaderboard:", "board")
+PAGES = (DATA, TRAIN, COMPARE, FORECAST, LEARN, MISTAKES, BOARD)
 
 
 def navigation() -> st.Page:

@@ -60,6 +60,9 @@ DATA_TAB = "data.tab"  # the Data page's open tab
 SHOWN_PAGE = "shown_page"  # the page this run draws (until the next run starts)
 DRAWN_BEFORE = "drawn_before"  # settings widgets the last full run drew
 DRAWN_NOW = "drawn_now"  # settings widgets this run has drawn so far
+BOARD_NAME = "board:name"  # in the store: the name this browser shows on the class board
+BOARD_NAME_INPUT = "board.name"  # the class board's box for that name
+BOARD_SAID = "board.said"  # (kind, message) of the class board's last put or remove
 
 # -- sidebar widgets (drawn by app.py on every page, so their keys stay put) -------------
 DATA_SOURCE = "data_source"
@@ -218,13 +221,16 @@ def bound(name: str, page: str, shown: Any = None) -> dict[str, Any]:
     shows without saving it (the split dates follow the data until set).
     """
     key = widget_key(name, page)
-    value = get(name, page) if shown is None else shown
+    _mount(key, get(name, page) if shown is None else shown)
+    return {"key": key, "on_change": _save, "args": (name, page)}
+
+
+def _mount(key: str, value: Any) -> None:
     state = st.session_state
     mounted = key not in state.get(DRAWN_BEFORE, ())
     state.setdefault(DRAWN_NOW, set()).add(key)
     if mounted or key not in state or state[key] != value:
         state[key] = value
-    return {"key": key, "on_change": _save, "args": (name, page)}
 
 
 def _save(name: str, page: str) -> None:
@@ -233,6 +239,21 @@ def _save(name: str, page: str) -> None:
     if st.session_state.get(SHOWN_PAGE) != page:
         return
     store()[store_key(name, page)] = st.session_state[widget_key(name, page)]
+    _remember()
+
+
+def bound_value(key: str, kept_as: str, page: str, default: Any = "") -> dict[str, Any]:
+    """Like ``bound``, for a value that is not a setting (the name shown on the class
+    board): the widget ``key`` shows what the store keeps under ``kept_as``, for the
+    browser, and an edit on ``page`` is saved there."""
+    _mount(key, store().get(kept_as, default))
+    return {"key": key, "on_change": _save_value, "args": (key, kept_as, page)}
+
+
+def _save_value(key: str, kept_as: str, page: str) -> None:
+    if st.session_state.get(SHOWN_PAGE) != page:
+        return
+    store()[kept_as] = st.session_state[key]
     _remember()
 
 
