@@ -59,6 +59,7 @@ _SOURCE_OF = {
 }
 BEAT = {True: "yes", False: "no"}
 LOOPBACK = ("localhost", "127.0.0.1", "::1")  # an address no student's computer can open
+STARTING = "Starting the class board: the trainers start in a few seconds…"
 UNREACHABLE = (
     "The class board cannot be reached right now (the trainers' scheduler does not"
     " answer); it tries again every few seconds."
@@ -276,23 +277,24 @@ def connect() -> Client | None:
     up) or when it cannot start (said plainly)."""
     manager = runs.job_manager()  # started here if no training has started it yet
     try:
-        return manager.client(timeout=CLIENT_WAIT_SECONDS)
+        client = manager.client(timeout=CLIENT_WAIT_SECONDS)
     except TimeoutError:
-        _starting()
+        _wait_for_cluster(STARTING)
     except ClusterUnavailable as error:
         st.error(f"The class board is not available: {literal(error, 600)}")
+    else:
+        if client.status == "running":
+            return client
+        _wait_for_cluster(UNREACHABLE)  # a shared scheduler that went away: it reconnects
     return None
 
 
 @st.fragment(run_every=1.0)
-def _starting() -> None:
-    manager = runs.job_manager()
-    if manager.ready or manager.start_error is not None:
+def _wait_for_cluster(message: str) -> None:
+    """Says why there is no board yet, and draws the page again once there is."""
+    if runs.job_manager().start_error is not None or _client_now() is not None:
         st.rerun(scope="app")
-    st.info(
-        "Starting the class board: the trainers start in a few seconds…",
-        icon=":material/hourglass_top:",
-    )
+    (st.info if message == STARTING else st.warning)(message, icon=":material/hourglass_top:")
 
 
 def _client_now() -> Client | None:
