@@ -1,6 +1,6 @@
 """Settings a class can trust: walking the pages as people do never changes a setting.
 
-A seeded random walk (AppTest) goes through the five pages: page switches, the
+A seeded random walk (AppTest) goes through every page: page switches, the
 Data page's tabs, settings edited, presets applied, tiny trainings started and
 finished. After every step each visible setting must show what the user last
 set (on that page, or anywhere for a shared setting) or its default where nobody
