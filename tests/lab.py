@@ -96,3 +96,18 @@ def lab(workers: int = 2) -> Iterator[Lab]:
                 process.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+def workers_have(client, module: str, timeout: float = 120) -> bool:
+    """Whether every worker of ``client``'s cluster has imported ``module`` within
+    ``timeout`` seconds (the worker plugin imports Keras as each worker starts)."""
+
+    def imported() -> bool:
+        return module in sys.modules
+
+    deadline = time.monotonic() + timeout
+    while not all(client.run(imported).values()):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+    return True

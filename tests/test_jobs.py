@@ -330,10 +330,8 @@ def _server_like(
             "    job = manager.submit(TINY, prices=make_prices())\n"
             "    manager.wait(job.id, timeout=120)\n"
             if train
-            else "    time.sleep(1)\n"
-            "    imported = lambda: 'keras' in __import__('sys').modules\n"
-            "    while not all(manager.client().run(imported).values()):\n"
-            "        time.sleep(0.2)\n"
+            else "    from tests.lab import workers_have\n"
+            "    assert workers_have(manager.client(), 'keras')\n"
         )
         + "    pids = [child.pid for child in psutil.Process().children(recursive=True)]\n"
         + ("    print('ready', *pids, flush=True)\n" if announce else "")
