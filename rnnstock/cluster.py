@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import multiprocessing
 import socket
 import sys
 import threading
@@ -41,9 +42,12 @@ ENGINE_SETTINGS = {
     "distributed.scheduler.worker-saturation": 1.0,
     # No work stealing: a training that has started is never moved.
     "distributed.scheduler.work-stealing": False,
-    # Worker processes are spawned from a fork server started once, with a bare
-    # __main__: a worker never runs the web app's script (see _bare_main).
+    # Worker processes come from a fork server (quicker restarts: Dask's own modules
+    # are loaded there once), each started with a bare __main__ (_start_with_a_bare_main).
     "distributed.worker.multiprocessing-method": "forkserver",
+    # The scheduler keeps this many events a topic (a manager's progress, with the
+    # watched test predictions) and transitions: Dask's 1,000 would hold tens of MB.
+    "distributed.admin.low-level-log-length": 64,
     # A training's memory is TensorFlow's; the nanny's memory watchdog (which would
     # kill a worker mid-training at 95 %) stays off unless the lab sets a limit.
     "distributed.worker.memory.terminate": False,
@@ -79,6 +83,24 @@ def _bare_main():
 _start_lock = threading.Lock()
 
 
+class _BareMainProcess(multiprocessing.context.ForkServerProcess):
+    """A fork-server process started with a bare ``__main__`` (_bare_main)."""
+
+    @staticmethod
+    def _Popen(process_obj):  # noqa: N802 (multiprocessing's name)
+        with _bare_main():
+            return multiprocessing.context.ForkServerProcess._Popen(process_obj)
+
+
+def _start_with_a_bare_main() -> None:
+    """Every worker process Dask starts here, now or when a nanny restarts one, is
+    started with a bare ``__main__``: multiprocessing reads ``__main__`` as each
+    process starts, and under Streamlit that is whichever session's script is running.
+    The context is the one Dask asks for (distributed.utils.get_mp_context)."""
+    assert ENGINE_SETTINGS["distributed.worker.multiprocessing-method"] == "forkserver"
+    multiprocessing.get_context("forkserver").Process = _BareMainProcess
+
+
 def start(address: str | None = None, workers: int | None = None) -> Client:
     """A client of the shared cluster at ``address``, or of a new embedded one.
 
@@ -106,7 +128,11 @@ def start(address: str | None = None, workers: int | None = None) -> Client:
             worker_saturation=ENGINE_SETTINGS["distributed.scheduler.worker-saturation"],
         )
         return client
-    with _start_lock, dask.config.set(ENGINE_SETTINGS), _bare_main():
+    # For good, not for the start only: a nanny reads them again each time it restarts
+    # its worker (after a crash, or to give TensorFlow's memory back).
+    dask.config.set(ENGINE_SETTINGS)
+    _start_with_a_bare_main()
+    with _start_lock:
         cluster = LocalCluster(
             n_workers=workers or config.workers(),
             threads_per_worker=1,

@@ -249,7 +249,8 @@ def test_the_cli_says_plainly_when_the_scheduler_is_not_there(tmp_path):
 
 
 def test_workers_do_not_run_the_app_script_again(tmp_path):
-    """Under `streamlit run`, __main__ is app.py; a spawned worker must not execute it."""
+    """Under `streamlit run`, __main__ is app.py; a worker, started or restarted, must not
+    execute it."""
     marker = tmp_path / "app-ran-in-a-worker"
     script = tmp_path / "app_like.py"
     script.write_text(
@@ -263,11 +264,16 @@ def test_workers_do_not_run_the_app_script_again(tmp_path):
         "    manager = JobManager(workers=1)\n"
         "    job = manager.submit(TINY, prices=make_prices())\n"
         "    print(manager.wait(job.id, timeout=120).status)\n"
+        # A nanny starts a new process for a worker that crashed or was recycled.
+        "    client = manager.client()\n"
+        "    client.restart_workers(list(client.nthreads()))\n"
+        "    job = manager.submit(TINY, prices=make_prices())\n"
+        "    print(manager.wait(job.id, timeout=120).status)\n"
         "    manager.shutdown()\n"
     )
     done = _python(str(script), timeout=120)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["done"]
+    assert done.stdout.split() == ["done", "done"]
     assert not marker.exists(), f"the script ran again as {marker.read_text()}"
 
 
