@@ -191,6 +191,43 @@ def loopback_lab(tree: str, workers: int = 2):
                 process.kill()
 
 
+def machine_busy_seconds() -> float:
+    """CPU seconds every core of the machine has spent busy since boot (/proc/stat)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuMeter:
+    """CPU seconds used by this process and every process below it (the manager's
+    workers, a lab's scheduler and workers) since it was made, beside the machine's:
+    the difference is what other people's work took meanwhile."""
+
+    def __init__(self) -> None:
+        import psutil
+
+        self._psutil = psutil
+        self._me = psutil.Process()
+        self._seen: dict[tuple[int, float], float] = {}
+        self._machine = machine_busy_seconds()
+        self.sample()
+        self._baseline = sum(self._seen.values())
+
+    def sample(self) -> None:
+        for process in [self._me, *self._me.children(recursive=True)]:
+            try:
+                times = process.cpu_times()
+                self._seen[(process.pid, process.create_time())] = times.user + times.system
+            except self._psutil.Error:
+                pass
+
+    def totals(self) -> dict[str, float]:
+        self.sample()
+        own = sum(self._seen.values()) - self._baseline
+        machine = machine_busy_seconds() - self._machine
+        return {"own_cpu_s": own, "machine_cpu_s": machine, "others_cpu_s": machine - own}
+
+
 def _page_line(status_line, job, manager) -> str:
     """What the page says of the job under its progress bar, shortened to the words
     that change ("waiting: place 3 in the queue (2 train at once here)" is "place 3",
@@ -230,6 +267,7 @@ def drive(variant: str, students: int, epochs: int, tree: str) -> dict:
     lab = loopback_lab(tree) if variant == "lab" else contextlib.nullcontext()
     with lab as address:
         load_before = os.getloadavg()
+        meter = CpuMeter()
         t0 = time.time()
         manager = JobManager(scheduler=address) if address else JobManager()
         jobs = [
@@ -239,12 +277,15 @@ def drive(variant: str, students: int, epochs: int, tree: str) -> dict:
         submitted_s = time.time() - t0
         timelines: dict[str, list] = {job.id: [] for job in jobs}
         ready_s = None
+        workers = manager.workers
         stop = threading.Event()
 
         def sample() -> None:
-            nonlocal ready_s
+            nonlocal ready_s, workers
             while True:
                 now = round(time.time() - t0, 2)
+                meter.sample()
+                workers = max(workers, manager.workers)
                 if ready_s is None and getattr(manager, "ready", False):
                     ready_s = now  # the pool has no such moment: its processes start lazily
                 for job in jobs:
@@ -266,8 +307,8 @@ def drive(variant: str, students: int, epochs: int, tree: str) -> dict:
             stop.set()
             sampler.join(timeout=5)
             ended = time.time()
+            cpu = meter.totals()
             restarts = manager.worker_restarts
-            workers = manager.workers
             manager.shutdown()
     rows = [student_row(job, timelines[job.id], t0) for job in jobs]
     return {
@@ -281,6 +322,7 @@ def drive(variant: str, students: int, epochs: int, tree: str) -> dict:
         "submitted_all_s": submitted_s,
         "cluster_ready_s": ready_s,
         "worker_restarts": restarts,
+        **cpu,
         "load_during": list(load_before),
         "load_end": list(os.getloadavg()),
         "students_rows": rows,
@@ -305,6 +347,10 @@ def student_row(job, timeline: list, t0: float) -> dict:
         "wait_s": None if job.started is None else job.started - job.submitted,
         "result_s": None if job.finished is None else job.finished - job.submitted,
         "rmse": getattr(result, "rmse", None),
+        # Inside the worker: run_experiment's own clock (the rest of result_s is the
+        # wait, the transfers and the manager's bookkeeping).
+        "fit_s": getattr(result, "timings", {}).get("fit"),
+        "in_worker_s": getattr(result, "timings", {}).get("total"),
         "epochs_seen": len(job.progress),
         "worker": getattr(job, "worker", None),
         "places": places,
@@ -396,12 +442,14 @@ def describe_run(row: dict) -> str:
         f"  {DESCRIBED[row['variant']]}, run {row['rep'] + 1}: all {row['students']} done after"
         f" {row['total_s']:.1f} s (trainers ready at {seconds(row['cluster_ready_s'])} s,"
         f" {row['workers']} at once, {row['worker_restarts']} worker restart(s)),"
-        f" load {row['load_before'][0]:.2f}→{row['load_after'][0]:.2f}"
+        f" load {row['load_before'][0]:.2f}→{row['load_after'][0]:.2f}; CPU: this run"
+        f" {row['own_cpu_s']:.0f} s, other processes {row['others_cpu_s']:.0f} s"
     ]
     for student in row["students_rows"]:
         lines.append(
             f"    {student['student']:<10} {student['status']:<9} wait {seconds(student['wait_s'])}"
-            f" s, result {seconds(student['result_s'])} s; saw: {seen(student)}"
+            f" s, result {seconds(student['result_s'])} s (fit {seconds(student['fit_s'])} s);"
+            f" saw: {seen(student)}"
         )
     return "\n".join(lines)
 

@@ -262,14 +262,17 @@ def _class_load_section(class_load: dict) -> list[str]:
         " fresh process, the order reversed on every other run. The pool is rnnstock.jobs of"
         f" {class_load['pool_commit'][:7]} ({class_load['pool_commit_subject'][8:60]}…),"
         " unpacked beside the tree and run in the same venv. *Wait* is submit → the worker's"
-        " 'started'; *result* is submit → done. What each student saw is that version's"
-        " own progress line (rnnstock.web.runs.status_line), sampled every 0.25 s, each"
-        " change kept.",
+        " 'started'; *result* is submit → done; *fit* is run_experiment's own clock for the"
+        " fit, in the worker. *CPU*: seconds used by the run's processes, and by every other"
+        " process on the machine meanwhile (other people's work). What each student saw is"
+        " that version's own progress line (rnnstock.web.runs.status_line), sampled every"
+        " 0.25 s, each change kept.",
         "",
         "| way | all done after | / pool (target Dask ≤"
-        f" {target:.2f}) | wait, median (max) | result, median (max) | places that went up"
-        " | lines that alternated | load before → after |",
-        "|---|---|---|---|---|---|---|---|",
+        f" {target:.2f}) | wait, median (max) | result, median (max) | fit in the worker,"
+        " median | places that went up | lines that alternated | load before → after"
+        " | CPU s: the run's / other processes' |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for variant, row in class_load["summary"].items():
         runs = [r for r in class_load["runs"] if r["variant"] == variant]
@@ -278,11 +281,16 @@ def _class_load_section(class_load: dict) -> list[str]:
             ok = ratio[variant]["mean"] <= target if variant == "dask" else None
             versus = f"{ratio[variant]['mean']:.2f}" + (f" {_mark(ok)}" if ok is not None else "")
         loads = "; ".join(f"{r['load_before'][0]:.2f} → {r['load_after'][0]:.2f}" for r in runs)
+        cpu = "; ".join(
+            f"{r['own_cpu_s']:.0f} / {r['others_cpu_s']:.0f}" for r in runs if "own_cpu_s" in r
+        )
+        fits = [s["fit_s"] for r in runs for s in r["students_rows"] if s.get("fit_s")]
+        fit = f"{statistics.median(fits):.1f} s" if fits else "–"
         lines.append(
             f"| {DESCRIBED[variant]} | {_pm(row['total_s'], 1)} s | {versus}"
             f" | {row['wait_s']['median']:.1f} ({row['wait_s']['max']:.1f}) s"
-            f" | {row['result_s']['median']:.1f} ({row['result_s']['max']:.1f}) s"
-            f" | {row['place_went_up']} | {row['alternated']} | {loads} |"
+            f" | {row['result_s']['median']:.1f} ({row['result_s']['max']:.1f}) s | {fit}"
+            f" | {row['place_went_up']} | {row['alternated']} | {loads} | {cpu or '–'} |"
         )
     lines.append("")
     for run in class_load["runs"]:
@@ -290,15 +298,22 @@ def _class_load_section(class_load: dict) -> list[str]:
             f"**{DESCRIBED[run['variant']]}, run {run['rep'] + 1}**: all done after"
             f" {run['total_s']:.1f} s; trainers ready at {seconds(run['cluster_ready_s'])} s;"
             f" {run['worker_restarts']} worker restart(s); load {run['load_before'][0]:.2f}"
-            f" → {run['load_after'][0]:.2f}.",
+            f" → {run['load_after'][0]:.2f}"
+            + (
+                f"; CPU {run['own_cpu_s']:.0f} s this run's, {run['others_cpu_s']:.0f} s other"
+                " processes'."
+                if "own_cpu_s" in run
+                else "."
+            ),
             "",
-            "| student | wait | result | what the page said while waiting |",
-            "|---|---|---|---|",
+            "| student | wait | result | fit in the worker | what the page said while waiting |",
+            "|---|---|---|---|---|",
         ]
         for student in run["students_rows"]:
             lines.append(
                 f"| {student['student']} | {seconds(student['wait_s'])} s"
-                f" | {seconds(student['result_s'])} s | {seen(student)} |"
+                f" | {seconds(student['result_s'])} s | {seconds(student.get('fit_s'))} s"
+                f" | {seen(student)} |"
             )
         lines.append("")
     return lines
