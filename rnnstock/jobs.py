@@ -21,9 +21,9 @@ memory back).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import itertools
-import pickle
 import threading
 import time
 import uuid
@@ -47,6 +47,10 @@ FINISHED = (DONE, FAILED, CANCELLED)
 TOPIC = "rnnstock-progress-"  # + the manager's token: each manager hears its own jobs
 STOP_GRACE_SECONDS = 5.0  # a training that has not stopped by then: its worker is restarted
 POLL_SECONDS = 1.0  # how often the queue's order is read from the scheduler
+LOST_CONNECTION = (
+    "The connection to the trainers was lost before this training finished (their"
+    " scheduler went away). Your settings are as you left them: train again in a moment."
+)
 LOST_WORKER = (
     "The process training this model stopped before it finished (it may have run out"
     " of memory, or its machine went away). Nothing else was lost: your settings are"
@@ -80,6 +84,8 @@ class Job:
     worker: str | None = None  # the worker's address, once it has started
     stop_asked: float | None = None  # when cancel was asked for a running job
     trainings_on_worker: int = 0  # that worker's trainings so far, this one included
+    worker_pid: int | None = None  # that worker's process
+    stop_forced: bool = False  # its worker was restarted because it did not stop
 
     @property
     def watched(self) -> EpochProgress | None:
@@ -260,8 +266,13 @@ class JobManager:
             self._mark(job, CANCELLED)
             return
         job.stop_asked = time.time()
-        self._stop_flag(job).set()  # a job starting just now sees it before training
+        # A training that has started stops after its batch. (With the scheduler out of
+        # reach, the future's cancel below still counts.)
+        with contextlib.suppress(Exception):
+            self._stop_flag(job).set()
         if job.status == QUEUED:
+            # Never started: it leaves the queue. Had a worker just taken it, that worker
+            # sees its task released and stops (rnnstock.worker._StopFlag).
             future.cancel(reason="cancelled by its owner")
         self._wake.set()
 
@@ -290,15 +301,19 @@ class JobManager:
         for job in self.jobs():
             self.cancel(job.id)
         self._wake.set()
-        client = self._client
-        if client is not None:
-            embedded = getattr(client, "cluster", None)
-            try:
+        if self._client is not None:
+            self._close(self._client)
+
+    def _close(self, client: Client) -> None:
+        """Close the client, and the embedded cluster with it (not a lab's)."""
+        embedded = getattr(client, "cluster", None)
+        try:
+            with contextlib.suppress(Exception):  # a client already closed
                 client.unsubscribe_topic(self.topic)
-                client.close(timeout=10)
-            finally:
-                if embedded is not None:
-                    embedded.close(timeout=10)
+            client.close(timeout=10)
+        finally:
+            if embedded is not None:
+                embedded.close(timeout=10)
 
     # -- inside -----------------------------------------------------------------
 
@@ -306,6 +321,14 @@ class JobManager:
         """The manager's thread: start the cluster, then read the queue once a second."""
         try:
             client = cluster.start(self._scheduler, self._requested_workers)
+            from rnnstock.worker import PrepareWorker
+
+            client.subscribe_topic(self.topic, self._on_event)
+            client.register_plugin(PrepareWorker(), name=PrepareWorker.name)
+            self._threads = cluster.nthreads(client) or self._threads
+            if self._closed:  # shut down while the cluster started
+                self._close(client)
+                return
         except Exception as error:  # the page shows it on each job; the server keeps going
             self._refuse_all(
                 str(error)
@@ -313,11 +336,6 @@ class JobManager:
                 else f"The trainers could not start: {error}"
             )
             return
-        from rnnstock.worker import PrepareWorker
-
-        client.subscribe_topic(self.topic, self._on_event)
-        client.register_plugin(PrepareWorker(), name=PrepareWorker.name)
-        self._threads = cluster.nthreads(client) or self._threads
         with self._lock:
             self._client = client
             self._ready.set()
@@ -355,9 +373,13 @@ class JobManager:
         task = Task(job.id, train, job.id, self.topic, *arguments, _data_producer=True)
         client = self._client
         assert client is not None
-        future = client.get(
-            {job.id: task}, job.id, sync=False, priority=job.priority, fifo_timeout=0
-        )
+        try:
+            future = client.get(
+                {job.id: task}, job.id, sync=False, priority=job.priority, fifo_timeout=0
+            )
+        except Exception:  # a client closed after its scheduler went away for good
+            self._fail(job, LOST_CONNECTION)
+            return
         with self._lock:
             self._futures[job.id] = future
         future.add_done_callback(lambda done, job=job: self._finish(job, done))
@@ -368,7 +390,7 @@ class JobManager:
         mine = [job for job in self.jobs() if not job.done]
         if not mine:
             return
-        from rnnstock.worker import queue_view
+        from rnnstock.worker import queue_view, restart_if_training
 
         view = client.run_on_scheduler(queue_view)
         self._threads = view["threads"] or self._threads
@@ -380,17 +402,21 @@ class JobManager:
             job.assigned = job.id in taken
             if (
                 job.stop_asked is not None
+                and not job.stop_forced
                 and job.worker is not None
                 and time.time() - job.stop_asked > STOP_GRACE_SECONDS
                 and not job.done
             ):
-                # The training did not see its stop flag (stuck in one long step, or in
-                # TensorFlow's import): the engine's fallback, a new worker process.
-                job.stop_asked = None
-                client.restart_workers([job.worker], raise_for_error=False)
+                # The training did not see its stop flag (stuck in one long step): the
+                # engine's fallback, a new process for its worker, if the scheduler still
+                # has it training this job (not, by now, someone else's).
+                job.stop_forced = True
+                client.run_on_scheduler(restart_if_training, address=job.worker, key=job.id)
 
     def _on_event(self, event: tuple[float, dict]) -> None:
         """A worker's 'started' or per-epoch message for one of this manager's jobs."""
+        from rnnstock.worker import progress_from
+
         _, message = event
         job = self._jobs.get(message.get("job"))
         if job is None:
@@ -403,10 +429,11 @@ class JobManager:
                 job.status = RUNNING
                 job.place = None
                 job.worker = message["worker"]
+                job.worker_pid = message["pid"]
                 job.progress = []  # a job started again elsewhere starts its epochs again
                 job.trainings_on_worker = message["trainings"]
-        elif message["kind"] == "epoch":
-            progress = pickle.loads(message["progress"])
+        elif message["kind"] == "epoch" and not job.done:
+            progress = progress_from(message["progress"])
             if progress.predicted is not None:
                 _forget_watched(job)  # only the newest is drawn
             job.progress.append(progress)
@@ -425,8 +452,13 @@ class JobManager:
 
         try:
             result = future.result()
-        except (CancelledError, TrainingCancelled):
+        except TrainingCancelled:
             self._mark(job, CANCELLED)
+        except CancelledError:  # by its owner, or by a client whose scheduler went away
+            if job.stop_asked is not None or self._closed:
+                self._mark(job, CANCELLED)
+            else:
+                self._fail(job, LOST_CONNECTION)
         except KilledWorker:
             if job.stop_asked is not None or job.status == CANCELLED:
                 self._mark(job, CANCELLED)
@@ -443,8 +475,10 @@ class JobManager:
             future.release()  # the worker forgets the result: it is here now
             with self._lock:
                 self._futures.pop(job.id, None)
-            if job.stop_asked is not None:
-                self._stop_flag(job).clear()  # the scheduler forgets the flag
+            if job.stop_asked is not None and job.worker is None:
+                # Cancelled before it started: no worker will clear its flag.
+                with contextlib.suppress(Exception):
+                    self._stop_flag(job).clear()
         if job.worker and job.trainings_on_worker >= self.jobs_per_worker and not self._closed:
             self._recycle(job.worker)
 

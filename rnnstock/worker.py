@@ -6,11 +6,13 @@ Imported by the workers and, lazily, by rnnstock.jobs once it talks to the clust
 
 from __future__ import annotations
 
-import pickle
+import dataclasses
+import os
 import signal
 import threading
 import time
 
+import numpy as np
 from distributed import Event, get_worker
 from distributed.diagnostics.plugin import WorkerPlugin
 
@@ -22,6 +24,26 @@ STOP_CHECK_SECONDS = 0.25  # how often a training asks whether it should stop
 def stop_name(job_id: str) -> str:
     """The name of a job's stop flag, a Dask ``Event`` on the scheduler."""
     return f"{job_id}-stop"
+
+
+def progress_message(progress: EpochProgress) -> dict:
+    """An epoch's progress as plain msgpack data (an event is never unpickled: anyone who
+    can reach a lab's scheduler can publish on a topic)."""
+    message = dataclasses.asdict(progress)
+    predicted = message.pop("predicted")
+    if predicted is not None:
+        message["predicted"] = np.asarray(predicted, dtype="<f8").tobytes()
+    return message
+
+
+def progress_from(message: dict) -> EpochProgress:
+    """The EpochProgress of a progress_message, with only the fields it declares."""
+    fields = {
+        f.name: message[f.name] for f in dataclasses.fields(EpochProgress) if f.name in message
+    }
+    if fields.get("predicted") is not None:
+        fields["predicted"] = np.frombuffer(fields["predicted"], dtype="<f8")
+    return EpochProgress(**fields)
 
 
 # -- run on the scheduler (client.run_on_scheduler) ------------------------------------
@@ -75,6 +97,19 @@ async def restart_if_idle(dask_scheduler, address: str, patience: float = 2.0) -
     return True
 
 
+async def restart_if_training(dask_scheduler, address: str, key: str) -> bool:
+    """The fallback of a cancel: restart the worker at ``address`` if it still trains
+    ``key`` (and not, by now, someone else's training)."""
+    worker = dask_scheduler.workers.get(address)
+    task = dask_scheduler.tasks.get(key)
+    if worker is None or task is None or task.processing_on is not worker:
+        return False
+    await dask_scheduler.restart_workers(
+        [address], stimulus_id=f"rnnstock-stop-{time.time()}", on_error="return"
+    )
+    return True
+
+
 # -- run in the workers -----------------------------------------------------------------
 
 _trainings_here = 0  # in a worker process: trainings it has started
@@ -107,19 +142,29 @@ def _prepare_worker() -> None:
 
 
 class _StopFlag:
-    """``should_stop`` for a training: the job's Dask ``Event``, asked at most every
-    STOP_CHECK_SECONDS (each ask is a round trip to the scheduler)."""
+    """``should_stop`` for a training: true once its owner asked (the job's Dask
+    ``Event``, asked at most every STOP_CHECK_SECONDS: each ask is a round trip to the
+    scheduler), or once nobody waits for it any more (the worker has released the task:
+    its future was cancelled, or the server that asked for it went away)."""
 
-    def __init__(self, name: str) -> None:
-        self._event = Event(name)
+    def __init__(self, worker, key: str) -> None:
+        self._worker = worker
+        self._key = key
+        self.event = Event(stop_name(key))
         self._asked = 0.0
         self._set = False
 
     def __call__(self) -> bool:
+        if self._set:
+            return True
+        task = self._worker.state.tasks.get(self._key)
+        if task is None or task.state in ("cancelled", "released", "forgotten"):
+            self._set = True
+            return True
         now = time.monotonic()
-        if not self._set and now - self._asked >= STOP_CHECK_SECONDS:
+        if now - self._asked >= STOP_CHECK_SECONDS:
             self._asked = now
-            self._set = self._event.is_set()
+            self._set = self.event.is_set()
         return self._set
 
 
@@ -131,21 +176,25 @@ def train(job_id, topic, spec, prices, watch, work=None):
 
     global _trainings_here
     worker = get_worker()
-    should_stop = _StopFlag(stop_name(job_id))
-    if should_stop():
-        raise TrainingCancelled(TrainingHistory(cancelled=True))
-    _trainings_here += 1
+    should_stop = _StopFlag(worker, job_id)
 
     def send(kind: str, **fields) -> None:
         worker.log_event(topic, {"job": job_id, "kind": kind, **fields})
 
     def on_epoch(progress: EpochProgress) -> None:
-        send("epoch", progress=pickle.dumps(progress))
+        send("epoch", progress=progress_message(progress))
 
-    import_keras().backend.clear_session()  # forget the previous job's graphs
-    send("started", worker=worker.address, trainings=_trainings_here)
-    if work is not None:
-        return work(prices, on_epoch=on_epoch, should_stop=should_stop)
-    return run_experiment(
-        spec, on_epoch=on_epoch, should_stop=should_stop, prices=prices, watch=watch
-    )
+    try:
+        import_keras().backend.clear_session()  # forget the previous job's graphs
+        if should_stop():  # asked while waiting, or while TensorFlow was imported
+            raise TrainingCancelled(TrainingHistory(cancelled=True))
+        _trainings_here += 1
+        send("started", worker=worker.address, pid=os.getpid(), trainings=_trainings_here)
+        if work is not None:
+            return work(prices, on_epoch=on_epoch, should_stop=should_stop)
+        return run_experiment(
+            spec, on_epoch=on_epoch, should_stop=should_stop, prices=prices, watch=watch
+        )
+    finally:
+        if should_stop():
+            should_stop.event.clear()  # the scheduler forgets the flag (if it was set)

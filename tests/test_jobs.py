@@ -85,7 +85,7 @@ def test_a_higher_priority_goes_first(manager):
     blocker = manager.submit(TINY.replace(train=TINY.train.replace(epochs=30)), prices=prices)
     later = manager.submit(TINY, prices=prices, priority=-1)
     class_run = manager.submit(TINY, prices=prices)
-    _until(lambda: manager.queue_position(later) is not None, what="the queue's order")
+    _until(lambda: manager.queue_position(class_run) is not None, what="the queue's order")
     assert (manager.queue_position(class_run), manager.queue_position(later)) == (1, 2)
     manager.cancel(blocker.id)
     for job in (blocker, later, class_run):
@@ -196,8 +196,7 @@ def test_a_worker_killed_mid_training_costs_only_its_own_job(lab_cluster):
         healthy = jobs.submit(TINY.replace(train=TINY.train.replace(epochs=40)), prices=prices)
         queued = jobs.submit(TINY, prices=prices)
         _until(lambda: doomed.progress and doomed.worker, what="the doomed job's training")
-        pid = jobs.client().run(os.getpid, workers=[doomed.worker])[doomed.worker]
-        os.kill(pid, signal.SIGKILL)
+        os.kill(doomed.worker_pid, signal.SIGKILL)
         jobs.wait(doomed.id, timeout=120)
         assert doomed.status == FAILED and doomed.error == LOST_WORKER
         assert jobs.wait(healthy.id, timeout=180).status == DONE, healthy.error
@@ -220,6 +219,27 @@ def _python(*arguments: str, timeout: float = 300) -> subprocess.CompletedProces
         timeout=timeout,
         env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])},
     )
+
+
+def test_a_training_whose_server_went_away_stops_on_the_lab_worker(lab_cluster):
+    """A server that crashed (its client gone without a word) leaves no training behind
+    on the lab: the worker sees its task released and stops, so the next student's
+    training is not stuck behind a run nobody will look at."""
+    gone = JobManager(scheduler=lab_cluster.address)
+    staying = JobManager(scheduler=lab_cluster.address)
+    try:
+        job = gone.submit(LONG, prices=make_prices())
+        _until(lambda: job.progress, what="the training")
+        gone.client().close()  # no cancel: as if the server had been killed
+
+        def trainings_running() -> int:
+            counts = staying.client().run(lambda dask_worker: dask_worker.state.executing_count)
+            return sum(counts.values())
+
+        _until(lambda: trainings_running() == 0, 60, "the orphaned training's stop")
+    finally:
+        gone.shutdown()
+        staying.shutdown()
 
 
 def test_the_cli_trains_on_a_lab_cluster(lab_cluster, tmp_path):
@@ -286,7 +306,7 @@ def test_workers_are_replaced_after_their_share_of_trainings_when_idle():
         for _ in range(3):
             job = jobs.submit(TINY, prices=prices)
             statuses.append(jobs.wait(job.id, timeout=120).status)
-            pids.append(jobs.client().run(os.getpid)[job.worker])
+            pids.append(job.worker_pid)
             if len(statuses) == 2:
                 _until(lambda: jobs.worker_restarts == 1, 60, "the restart")
         assert statuses == [DONE, DONE, DONE]
