@@ -483,18 +483,19 @@ class JobManager:
             self._recycle(job.worker)
 
     def _recycle(self, address: str) -> None:
-        """Restart a worker that has trained its share, if it is idle with no results."""
+        """Restart a worker that has trained its share once it is idle (rnnstock.worker.recycle);
+        meanwhile the other workers take the queue."""
         with self._lock:
             if address in self._recycling:
                 return
             self._recycling.add(address)
 
-        from rnnstock.worker import restart_if_idle
+        from rnnstock.worker import recycle
 
         def restart() -> None:
             try:
                 if self._client is not None and self._client.run_on_scheduler(
-                    restart_if_idle, address=address
+                    recycle, address=address
                 ):
                     self.worker_restarts += 1
             except Exception:  # the worker or scheduler went away meanwhile

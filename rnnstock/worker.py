@@ -19,6 +19,7 @@ from distributed.diagnostics.plugin import WorkerPlugin
 from rnnstock.training import EpochProgress
 
 STOP_CHECK_SECONDS = 0.25  # how often a training asks whether it should stop
+RECYCLE_PATIENCE = 1800.0  # seconds a worker due for a restart may take to become idle
 
 
 def stop_name(job_id: str) -> str:
@@ -74,27 +75,36 @@ def queue_view(dask_scheduler) -> dict:
     }
 
 
-async def restart_if_idle(dask_scheduler, address: str, patience: float = 2.0) -> bool:
-    """Restart a worker (its nanny starts a new process) once it trains nothing and holds
-    no result a client has yet to fetch; the result just fetched may take a moment to be
-    released. False if the worker got another training meanwhile, or kept a result:
-    the next training to finish there asks again."""
+async def recycle(dask_scheduler, address: str, patience: float = RECYCLE_PATIENCE) -> bool:
+    """Restart a worker that has trained its share (its nanny starts a new process).
+
+    First the scheduler stops giving it trainings (paused, as Dask pauses a worker short
+    of memory): with a queue that never empties, a worker handed its next training the
+    moment it finished one would never be idle. Once it trains nothing and holds no
+    result a client has yet to fetch, it is restarted. False if it went away, or was
+    not idle within ``patience`` seconds (then it takes trainings again)."""
     import asyncio
 
+    stimulus = f"rnnstock-recycle-{time.time()}"
+    dask_scheduler.handle_worker_status_change("paused", address, stimulus)
     deadline = time.monotonic() + patience
-    while True:
-        worker = dask_scheduler.workers.get(address)
-        if worker is None or worker.processing:
-            return False
-        if not worker.has_what:
-            break
-        if time.monotonic() > deadline:
-            return False
-        await asyncio.sleep(0.05)
-    await dask_scheduler.restart_workers(
-        [address], stimulus_id=f"rnnstock-recycle-{time.time()}", on_error="return"
-    )
-    return True
+    restarted = False
+    try:
+        while True:
+            worker = dask_scheduler.workers.get(address)
+            if worker is None:
+                return False
+            if not worker.processing and not worker.has_what:
+                break
+            if time.monotonic() > deadline:
+                return False
+            await asyncio.sleep(0.1)
+        await dask_scheduler.restart_workers([address], stimulus_id=stimulus, on_error="return")
+        restarted = True
+        return True
+    finally:
+        if not restarted:
+            dask_scheduler.handle_worker_status_change("running", address, stimulus)
 
 
 async def restart_if_training(dask_scheduler, address: str, key: str) -> bool:
