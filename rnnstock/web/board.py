@@ -443,7 +443,14 @@ def your_runs(client: Client, board: str) -> None:
         st.warning(UNREACHABLE)
         return
     jobs = [job for job in runs.session_jobs() if _finished(job)]
-    here = [job for job in jobs if store.board_id(job.spec.data, job.spec.split) == board]
+    # One row a run's settings, the newest: the same settings trained twice (the seed is
+    # a setting) are one run on the board, with one "Remove".
+    newest = {job.spec.key(): job for job in jobs}
+    here = [
+        job
+        for job in jobs
+        if store.board_id(job.spec.data, job.spec.split) == board and newest[job.spec.key()] is job
+    ]
     on_board = {(entry["board"], entry["run"]): entry for entry in mine}
     for job in reversed(here):
         _run_row(job, on_board.get((board, job.spec.key())))
