@@ -133,7 +133,8 @@ def settings(data: LoadedData) -> Plan | None:
         trainings = len(made.unique())
         st.caption(
             f"{trainings} training{'s' * (trainings != 1)}, {made.epochs:,} epochs in all,"
-            " one at a time; each mistake is shown as soon as its trainings are done."
+            " on the server's trainers, after any training a student asks for meanwhile;"
+            " each mistake is shown as soon as its trainings are done."
         )
         for note in made.notes:
             st.caption(literal(note, 300))
