@@ -492,15 +492,7 @@ def _run_row(job: Job, entry: dict | None) -> None:
         + (":green[beat it]" if beat else ":orange[did not beat it]")
     )
     if entry is not None:
-        action.button(
-            "Remove",
-            icon=":material/remove_circle:",
-            key=f"{PAGE}.remove.{entry['id']}",
-            on_click=_remove,
-            args=(entry["id"],),
-            help=f"Take it off the board (it is there as {literal(entry['name'])}).",
-            width="stretch",
-        )
+        _remove_button(action, entry, f"Take it off the board (it is there as {entry['name']}).")
         return
     name_problem = None
     try:
@@ -525,13 +517,18 @@ def _entry_row(entry: dict) -> None:
         f"**{literal(entry['name'])}** · {literal(entry['model'])} on {literal(entry['data'])}"
         f" ({literal(entry['split'])}) · RMSE {_number(entry['rmse'])}"
     )
-    action.button(
+    _remove_button(action, entry, "Take it off the board.")
+
+
+def _remove_button(column, entry: dict, explanation: str) -> None:
+    """An entry's "Remove": only its owner's page draws one."""
+    column.button(
         "Remove",
         icon=":material/remove_circle:",
         key=f"{PAGE}.remove.{entry['id']}",
         on_click=_remove,
         args=(entry["id"],),
-        help="Take it off the board.",
+        help=literal(explanation),
         width="stretch",
     )
 

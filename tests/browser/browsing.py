@@ -3,6 +3,7 @@ and take screenshots at a laptop's and a projector's size."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import time
@@ -320,3 +321,32 @@ def save_for_readme(source: Path, target: Path) -> None:
         )
     size = target.stat().st_size
     assert size < README_SHOT_BYTES, f"{target} is {size:,} bytes; keep README pictures small"
+
+
+@contextlib.contextmanager
+def student(request, browser, server, screenshot_dir, *, name: str = "", check_layout=True):
+    """A fresh browser session on the app (a new context is a new Streamlit session and
+    cookie: another student). Fails on a JavaScript error in the page, a request that
+    leaves this machine (the app must work offline), and, with ``check_layout``, a
+    layout problem no test looked at."""
+    width, height = VIEWPORTS[0]
+    context = browser.new_context(viewport={"width": width, "height": height})
+    context.set_default_timeout(30_000)
+    outside, page_errors = [], []
+    context.on("request", lambda r: None if is_local(r.url) else outside.append(r.url))
+    page = context.new_page()
+    page.on("pageerror", lambda error: page_errors.append(str(error)))
+    app_page = AppPage(
+        page,
+        server,
+        screenshot_dir / (request.node.name + name),
+        request.config.stash[SHOTS_TAKEN],
+    )
+    try:
+        yield app_page
+    finally:
+        context.close()
+    if check_layout and not app_page.layout_checked:  # a test that ended early, or forgot
+        app_page.assert_layout_fits()
+    assert not outside, f"the page reached outside this machine: {outside[:5]}"
+    assert not page_errors, f"JavaScript errors in the page: {page_errors[:5]}"

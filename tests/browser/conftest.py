@@ -150,26 +150,6 @@ def browser():
 
 @pytest.fixture
 def app(request, browser, server, screenshot_dir) -> browsing.AppPage:
-    """A fresh browser session on the app (a new context is a new Streamlit session).
-
-    Fails the test on a JavaScript error in the page, a request that leaves this
-    machine (the app must work offline), or a layout problem no test looked at.
-    """
-    width, height = browsing.VIEWPORTS[0]
-    context = browser.new_context(viewport={"width": width, "height": height})
-    context.set_default_timeout(30_000)
-    outside, page_errors = [], []
-    context.on("request", lambda r: None if browsing.is_local(r.url) else outside.append(r.url))
-    page = context.new_page()
-    page.on("pageerror", lambda error: page_errors.append(str(error)))
-    app_page = browsing.AppPage(
-        page, server, screenshot_dir / request.node.name, request.config.stash[browsing.SHOTS_TAKEN]
-    )
-    try:
+    """A fresh browser session on the app (see ``student``)."""
+    with browsing.student(request, browser, server, screenshot_dir) as app_page:
         yield app_page
-    finally:
-        context.close()
-    if not app_page.layout_checked:  # a test that ended early, or forgot to look
-        app_page.assert_layout_fits()
-    assert not outside, f"the page reached outside this machine: {outside[:5]}"
-    assert not page_errors, f"JavaScript errors in the page: {page_errors[:5]}"

@@ -24,25 +24,10 @@ LIVE = 15_000  # ms: the board reads the scheduler every 2 s
 def classmate(request, browser, server, screenshot_dir):
     """A second student: another browser context (its own session and cookie), held to
     the same rules as the ``app`` fixture's (offline, no JavaScript errors)."""
-    width, height = browsing.VIEWPORTS[0]
-    context = browser.new_context(viewport={"width": width, "height": height})
-    context.set_default_timeout(30_000)
-    outside, page_errors = [], []
-    context.on("request", lambda r: None if browsing.is_local(r.url) else outside.append(r.url))
-    page = context.new_page()
-    page.on("pageerror", lambda error: page_errors.append(str(error)))
-    student = AppPage(
-        page,
-        server,
-        screenshot_dir / f"{request.node.name}-classmate",
-        request.config.stash[browsing.SHOTS_TAKEN],
-    )
-    try:
-        yield student
-    finally:
-        context.close()
-    assert not outside, f"the page reached outside this machine: {outside[:5]}"
-    assert not page_errors, f"JavaScript errors in the page: {page_errors[:5]}"
+    with browsing.student(
+        request, browser, server, screenshot_dir, name="-classmate", check_layout=False
+    ) as page:
+        yield page
 
 
 def names_on_board(student: AppPage):
