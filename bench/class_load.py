@@ -32,6 +32,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -119,20 +120,27 @@ def run_variant(
         out = Path(scratch) / "result.json"
         params = {"variant": variant, "students": students, "epochs": epochs, "tree": str(REPO)}
         with open(Path(scratch) / "log", "w+") as log:
-            done = subprocess.run(
+            driver = subprocess.Popen(
                 [sys.executable, "-c", RUNNER, __file__, json.dumps(params), str(out)],
                 cwd=root,
                 env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                timeout=timeout,
-                check=False,
             )
-            if done.returncode != 0 or not out.exists():
+            try:
+                returncode = driver.wait(timeout=timeout)
+            finally:
+                if driver.poll() is None:  # stopped or timed out: the driver ends its lab
+                    driver.terminate()
+                    try:
+                        driver.wait(timeout=30)
+                    except subprocess.TimeoutExpired:
+                        driver.kill()
+                        driver.wait()
+            if returncode != 0 or not out.exists():
                 log.seek(0)
                 raise RuntimeError(
-                    f"class load, {variant}: the driver exited {done.returncode}:\n"
-                    + log.read()[-3000:]
+                    f"class load, {variant}: the driver exited {returncode}:\n" + log.read()[-3000:]
                 )
         return json.loads(out.read_text())
 
@@ -375,12 +383,21 @@ def _went_up(places: list[int]) -> bool:
 
 def class_load(*, students: int = 8, epochs: int = 20, reps: int = 1) -> dict:
     """Every variant ``reps`` times, alternating their order, each in a fresh process."""
-    from bench.common import loadavg, spread
-
     commit = pool_commit()
     subject = _git(REPO, "log", "-1", "--format=%h %s", commit).strip()
     print(f"  the pool: {subject[:100]}", flush=True)
     runs = []
+    # A bench stopped with SIGTERM still removes the checkout (and ends the driver).
+    previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    try:
+        return _class_load(commit, subject, students, epochs, reps, runs)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _class_load(commit: str, subject: str, students: int, epochs: int, reps: int, runs: list):
+    from bench.common import loadavg, spread
+
     with checkout(commit) as old:
         roots = {"pool": old, "dask": REPO, "lab": REPO}
         for rep in range(reps):
@@ -455,6 +472,8 @@ def describe_run(row: dict) -> str:
 
 
 if __name__ == "__main__":
+    # SIGTERM from the bench runs the clean-up (the manager's shutdown, the lab's stop).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     parameters = json.loads(sys.argv[1])
     figures = drive(**parameters)
     Path(sys.argv[2]).write_text(json.dumps(figures, default=str))
