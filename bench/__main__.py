@@ -124,12 +124,19 @@ def section_comparison(args) -> dict:
 
 
 def _repeat(measure, reps: int, describe) -> list[dict]:
-    """``measure()`` ``reps`` times, printing ``describe(row)`` after each run."""
+    """``measure()`` ``reps`` times, printing ``describe(row)`` after each run, and the
+    CPU seconds of the run's processes beside every other process's."""
     rows = []
     for rep in range(reps):
-        row = measure()
+        with common.cpu_watch() as cpu:
+            row = measure()
+        row.update(cpu)
         rows.append(row)
-        print(f"  run {rep + 1}{describe(row)}", flush=True)
+        print(
+            f"  run {rep + 1}{describe(row)}; CPU s: this run {cpu['own_cpu_s']:.0f},"
+            f" other processes {cpu['others_cpu_s']:.0f}",
+            flush=True,
+        )
     return rows
 
 
@@ -219,7 +226,12 @@ def section_memory(args) -> dict:
         f"\n== 4. Memory: {trainings} trainings ({epochs} epochs each) through one JobManager ==",
         flush=True,
     )
-    result = run_isolated(twenty_trainings, str(MASTERCARD_CSV), trainings=trainings, epochs=epochs)
+    load = loadavg()
+    with common.cpu_watch() as cpu:
+        result = run_isolated(
+            twenty_trainings, str(MASTERCARD_CSV), trainings=trainings, epochs=epochs
+        )
+    result.update(load_before=load, load_after=loadavg(), **cpu)
     peak = result["peak_sampled"]
     first, last = result["first"], result["last"]
     growth = result["growth_mb_per_training"]

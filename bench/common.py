@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import multiprocessing
 import os
 import statistics
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -45,6 +47,34 @@ def steady_epoch(epoch_seconds: list[float]) -> float:
     """The median epoch after the first (which carries tracing and compilation)."""
     steady = sorted(epoch_seconds[1:]) or epoch_seconds
     return steady[len(steady) // 2]
+
+
+@contextlib.contextmanager
+def cpu_watch(interval: float = 0.5):
+    """Yields a dict that, on leaving, holds the CPU seconds used meanwhile by this
+    process and every process below it (``own_cpu_s``: the measured run, its workers,
+    its browser) and by every other process on the machine (``others_cpu_s``: other
+    people's work). The load average cannot tell the two apart: a comparison on 2
+    cores loads them by itself. Processes are sampled every ``interval`` s, so one
+    that ends loses at most that much of its CPU time to ``others``."""
+    from bench.class_load import CpuMeter
+
+    meter = CpuMeter()
+    stop = threading.Event()
+
+    def sample() -> None:
+        while not stop.wait(interval):
+            meter.sample()
+
+    thread = threading.Thread(target=sample, daemon=True)
+    thread.start()
+    figures: dict[str, float] = {}
+    try:
+        yield figures
+    finally:
+        stop.set()
+        thread.join()
+        figures.update(meter.totals())
 
 
 def loadavg() -> list[float]:

@@ -174,6 +174,25 @@ def _summary(get) -> list[str]:
     ]
 
 
+def _runs_load(runs: list[dict], name) -> list[str]:
+    """One line: each run's load average before → after, and the CPU seconds other
+    processes used meanwhile (the load average counts the run's own work too)."""
+    parts = []
+    for run in runs:
+        after = run.get("load_after")
+        part = f"{name(run)} {run['load_before'][0]:.1f}" + (f" → {after[0]:.1f}" if after else "")
+        if "others_cpu_s" in run:
+            part += f" ({run['others_cpu_s']:.0f} s)"
+        parts.append(part)
+    if not parts:
+        return []
+    return [
+        "Load average before → after each run (CPU seconds used by other processes"
+        " meanwhile): " + "; ".join(parts) + ".",
+        "",
+    ]
+
+
 def _over_floor_row(startup: dict) -> list[str]:
     versus = first_chart_versus_floor(startup)
     if not versus:
@@ -231,6 +250,7 @@ def _memory_section(memory: dict) -> list[str]:
         f" {_mark(ok)}; their RSS (shared libraries counted per process):"
         f" {peak['tree_rss_mb']:.0f} MB.",
         "",
+        *_runs_load([memory] if "load_before" in memory else [], lambda r: "the run"),
         "| after trainings | server RSS | workers RSS (each) | workers PSS | all PSS"
         " | restarts so far |",
         "|---|---|---|---|---|---|",
@@ -402,6 +422,7 @@ def build(results: dict | None = None) -> str:
             " TensorFlow. The tutorial loop's figure excludes its own TensorFlow import (a"
             " notebook has done it before).",
             "",
+            *_runs_load(comparison["runs"], lambda r: f"rep {r['rep'] + 1} {r['who']}"),
         ]
         browser = comparison.get("browser")
         if browser:
@@ -486,6 +507,17 @@ def build(results: dict | None = None) -> str:
                 f"Slowest imports (cumulative): {slow}.",
             ]
         lines.append("")
+        lines += _runs_load(
+            [
+                *({**r, "n": f"start {i + 1}"} for i, r in enumerate(runs)),
+                *(
+                    {**r, "n": f"returning {i + 1}"}
+                    for i, r in enumerate(startup.get("returning", []))
+                ),
+                *({**r, "n": f"floor {i + 1}"} for i, r in enumerate(startup.get("floor", []))),
+            ],
+            lambda r: r["n"],
+        )
 
     memory = get("memory")
     if memory:

@@ -7,7 +7,14 @@ import os
 import statistics
 import time
 
-from bench.common import MASTERCARD_CSV, loadavg, run_isolated, spread, steady_epoch
+from bench.common import (
+    MASTERCARD_CSV,
+    cpu_watch,
+    loadavg,
+    run_isolated,
+    spread,
+    steady_epoch,
+)
 from bench.reference import run_reference
 
 CELLS = ("LSTM", "GRU")
@@ -218,8 +225,9 @@ def time_to_comparison(*, epochs: int, reps: int, csv: str = str(MASTERCARD_CSV)
         order = arms[rep % 3 :] + arms[: rep % 3]
         for who, function in order:
             load = loadavg()
-            row = run_isolated(function, epochs, csv)
-            row.update(who=who, rep=rep, load_before=load, load_after=loadavg())
+            with cpu_watch() as cpu:
+                row = run_isolated(function, epochs, csv)
+            row.update(who=who, rep=rep, load_before=load, load_after=loadavg(), **cpu)
             runs.append(row)
             rmse = ", ".join(f"{cell} {value:.2f}" for cell, value in row["rmse"].items())
             extra = ""
@@ -227,7 +235,8 @@ def time_to_comparison(*, epochs: int, reps: int, csv: str = str(MASTERCARD_CSV)
                 extra = f" (clicked once the workers had TensorFlow, {row['prepared_s']:.1f} s in)"
             print(
                 f"  rep {rep + 1}/{reps} {who:<9} LSTM + GRU: {row['seconds']:.1f} s{extra}"
-                f" (RMSE {rmse}), load {load[0]:.1f}→{row['load_after'][0]:.1f}",
+                f" (RMSE {rmse}), load {load[0]:.1f}→{row['load_after'][0]:.1f}, CPU s:"
+                f" this run {cpu['own_cpu_s']:.0f}, other processes {cpu['others_cpu_s']:.0f}",
                 flush=True,
             )
     by = {(r["who"], r["rep"]): r["seconds"] for r in runs}

@@ -275,6 +275,7 @@ def measure_floor(timeout: float = 90.0) -> dict:
         finally:
             browser.close()
     figures["first_chart_s"] = figures["server_answers_s"] + figures["timed_visit_s"]
+    figures["load_after"] = list(os.getloadavg())
     return figures
 
 
