@@ -77,6 +77,19 @@ def cpu_watch(interval: float = 0.5):
         figures.update(meter.totals())
 
 
+# A repetition during which other processes used more CPU seconds than this (someone's
+# tests on the same 2 cores) is set aside and run again, at most RETRIES times.
+DISTURBED_CPU_S = 10.0
+RETRIES = 2
+
+
+def disturbed(rows: list[dict]) -> float:
+    """The most CPU seconds other processes used during any of ``rows``' runs, if that
+    is more than DISTURBED_CPU_S (else 0)."""
+    worst = max((row.get("others_cpu_s", 0.0) for row in rows), default=0.0)
+    return worst if worst > DISTURBED_CPU_S else 0.0
+
+
 def loadavg() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 

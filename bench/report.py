@@ -193,6 +193,18 @@ def _runs_load(runs: list[dict], name) -> list[str]:
     ]
 
 
+def _set_aside(section: dict) -> list[str]:
+    rows = section.get("set_aside") or []
+    if not rows:
+        return []
+    worst = ", ".join(f"{row.get('others_cpu_s', 0):.0f}" for row in rows)
+    return [
+        f"{len(rows)} run(s) set aside and repeated: other processes used more than"
+        f" {common.DISTURBED_CPU_S:.0f} CPU s during their repetition (their CPU s: {worst}).",
+        "",
+    ]
+
+
 def _over_floor_row(startup: dict) -> list[str]:
     versus = first_chart_versus_floor(startup)
     if not versus:
@@ -312,7 +324,7 @@ def _class_load_section(class_load: dict) -> list[str]:
             f" | {row['result_s']['median']:.1f} ({row['result_s']['max']:.1f}) s | {fit}"
             f" | {row['place_went_up']} | {row['alternated']} | {loads} | {cpu or '–'} |"
         )
-    lines.append("")
+    lines += ["", *_set_aside(class_load)]
     for run in class_load["runs"]:
         lines += [
             f"**{DESCRIBED[run['variant']]}, run {run['rep'] + 1}**: all done after"
@@ -423,6 +435,7 @@ def build(results: dict | None = None) -> str:
             " notebook has done it before).",
             "",
             *_runs_load(comparison["runs"], lambda r: f"rep {r['rep'] + 1} {r['who']}"),
+            *_set_aside(comparison),
         ]
         browser = comparison.get("browser")
         if browser:

@@ -134,3 +134,11 @@ def test_class_load_is_a_default_section_with_its_own_results_file():
 
     assert "class_load" in SECTIONS
     assert file_name("class_load") == "class-load"
+
+
+def test_a_repetition_is_disturbed_when_other_processes_took_the_cores():
+    from bench.common import DISTURBED_CPU_S, disturbed
+
+    assert disturbed([{"others_cpu_s": 1.0}, {"own_cpu_s": 50.0}]) == 0.0
+    busy = DISTURBED_CPU_S + 30
+    assert disturbed([{"others_cpu_s": 2.0}, {"others_cpu_s": busy}]) == busy
