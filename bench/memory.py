@@ -94,6 +94,7 @@ KEYS = ("parent_rss_mb", "parent_pss_mb", "workers_rss_mb", "workers_pss_mb", "t
 
 def twenty_trainings(csv: str, *, trainings: int = 20, epochs: int = 2) -> dict:
     """Run ``trainings`` small but real DataCamp-sized trainings through a JobManager."""
+    from bench.speed import workers_prepared
     from rnnstock.data import read_price_csv
     from rnnstock.jobs import DONE, JobManager
     from rnnstock.presets import get_preset
@@ -143,8 +144,11 @@ def twenty_trainings(csv: str, *, trainings: int = 20, epochs: int = 2) -> dict:
             for job in runs[:-KEEP_MODELS]:  # as release_old_runs
                 if job.result is not None:
                     job.result.release_model()
-            time.sleep(0.5)  # a worker due for replacement has begun its restart
+            # Like with like: a worker due for replacement has begun its restart (0.5 s),
+            # and every worker is back with TensorFlow imported before measuring.
+            time.sleep(0.5)
             client.wait_for_workers(manager.workers, timeout=120)
+            workers_prepared(manager)
             workers.clear()
             workers.update(worker_pids())
             seen_workers.update(workers)

@@ -244,8 +244,8 @@ def _memory_section(memory: dict) -> list[str]:
         f"{memory['epochs_each']} epochs each, two at a time, through one JobManager (embedded"
         f" cluster, {memory['workers']} workers, each replaced after"
         f" {memory['jobs_per_worker']} trainings: {memory['worker_restarts']} restarts,"
-        f" {memory['worker_processes_seen']} worker processes seen). Measured 0.5 s after each"
-        " pair, once every worker is back.",
+        f" {memory['worker_processes_seen']} worker processes seen). Measured after each pair,"
+        " once every worker is back (a replaced one after 0.5 s) and has imported TensorFlow.",
         "",
         "| process | after the first pair | after the last | peak (sampled every 0.2 s)"
         " | per training, all pairs | per training, second half |",
