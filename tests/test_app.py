@@ -236,26 +236,16 @@ def test_the_data_and_train_pages_render_without_tensorflow_or_scikit_learn():
     )
 
 
-def test_the_first_chart_starts_no_cluster_and_the_train_page_starts_it_without_tensorflow():
-    """Issue 6's decision (a): the Data page's first chart never waits for the trainers
-    (Dask is not even imported); opening Train starts the cluster, whose workers import
-    TensorFlow, while this process never does."""
+def test_the_first_chart_starts_no_cluster():
+    """Issue 6's decision (a): the Data page's first chart never waits for the trainers:
+    Dask is not even imported (test_jobs checks that the workers import TensorFlow as the
+    cluster starts, and the server never does)."""
     assert_not_imported(
         "from streamlit.testing.v1 import AppTest;"
         f"app = AppTest.from_file({str(REPO / 'app.py')!r}, default_timeout=60).run();"
         "assert app.get('plotly_chart'), 'no chart';"
         "assert 'distributed' not in sys.modules, 'Dask before the first chart'",
         ("distributed", *WITHOUT_SCIKIT_LEARN),
-    )
-    assert_not_imported(
-        "from streamlit.testing.v1 import AppTest;"
-        "from tests.lab import workers_have;"
-        f"app = AppTest.from_file({str(REPO / 'app.py')!r}, default_timeout=60).run();"
-        f"app = app.switch_page({TRAIN.path!r}).run();"
-        "from rnnstock.web.runs import job_manager;"
-        "assert workers_have(job_manager().client(timeout=60), 'keras'), 'no Keras in workers';"
-        "job_manager().shutdown()",
-        WITHOUT_SCIKIT_LEARN,
     )
 
 

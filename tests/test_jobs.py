@@ -314,10 +314,32 @@ def test_workers_are_replaced_after_their_share_of_trainings_even_with_a_queue()
         jobs.shutdown()
 
 
-def _server_like(tmp_path: Path, body: str, *, announce: bool = True) -> subprocess.Popen:
+def test_the_server_never_imports_tensorflow_but_its_workers_do_at_once(tmp_path):
+    """Issue 6's decision (a): the workers import TensorFlow as the cluster starts, so the
+    first training does not wait for it; the server process never does."""
+    server = _server_like(
+        tmp_path,
+        "    import psutil, sys\n"
+        "    def has_tensorflow():\n"
+        "        return any('libtensorflow' in m.path for m in psutil.Process().memory_maps())\n"
+        "    print('server', 'tensorflow' in sys.modules, has_tensorflow(), flush=True)\n"
+        "    print('workers', *manager.client().run(has_tensorflow).values(), flush=True)\n"
+        "    manager.shutdown()\n",
+        train=False,
+    )
+    out, err = server.communicate(timeout=180)
+    lines = dict(line.split(" ", 1) for line in out.splitlines())
+    assert lines["server"] == "False False", err
+    assert lines["workers"] == "True True", err
+
+
+def _server_like(
+    tmp_path: Path, body: str, *, announce: bool = True, train: bool = True
+) -> subprocess.Popen:
     """A process holding a JobManager with 2 workers, as the web server does, in its own
-    process group (as a terminal runs `make run`); it trains once, prints "ready" and its
-    child processes' ids (unless ``body`` does, with ``announce=False``) and then runs
+    process group (as a terminal runs `make run`); it trains once (unless ``train`` is
+    False: then it waits until the workers have imported TensorFlow), prints "ready" and
+    its child processes' ids (unless ``body`` does, with ``announce=False``) and then runs
     ``body``."""
     script = tmp_path / "server_like.py"
     script.write_text(
@@ -328,9 +350,14 @@ def _server_like(tmp_path: Path, body: str, *, announce: bool = True) -> subproc
         "from tests.test_experiment import TINY\n"
         "if __name__ == '__main__':\n"
         "    manager = JobManager(workers=2)\n"
-        "    job = manager.submit(TINY, prices=make_prices())\n"
-        "    manager.wait(job.id, timeout=120)\n"
-        "    pids = [child.pid for child in psutil.Process().children(recursive=True)]\n"
+        + (
+            "    job = manager.submit(TINY, prices=make_prices())\n"
+            "    manager.wait(job.id, timeout=120)\n"
+            if train
+            else "    from tests.lab import workers_have\n"
+            "    assert workers_have(manager.client(), 'keras')\n"
+        )
+        + "    pids = [child.pid for child in psutil.Process().children(recursive=True)]\n"
         + ("    print('ready', *pids, flush=True)\n" if announce else "")
         + body
     )
