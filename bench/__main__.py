@@ -248,6 +248,15 @@ def section_memory(args) -> dict:
         f" ({result['worker_processes_seen']} worker processes seen,"
         f" {result['jobs_per_worker']} trainings each)"
     )
+    at = result.get("peak_at")
+    if at:
+        print(
+            f"  the peak: {at['seconds']:.1f} s in, {at['trainings_done']} trainings done;"
+            f" server {at['parent_rss_mb']:.0f} MB RSS; RSS of the processes below it: "
+            + ", ".join(f"{mb:.0f}" for mb in at["rss_mb_below_server"].values())
+            + f" MB ({len(at['rss_mb_below_server'])} processes, {at['workers']} of them the"
+            " cluster's workers as it last reported them)"
+        )
     return result
 
 

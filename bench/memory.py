@@ -74,6 +74,7 @@ def snapshot(pid: int | None = None, workers: set[int] | frozenset = frozenset()
         "tree_pss_mb": sum(_pss_kb(p) for p in tree) / 1024,
         "processes": len(tree),
         "workers": len(mine),
+        "rss_mb_below_server": {str(p): _status_kb(p, "VmRSS") / 1024 for p in below},
     }
 
 
@@ -107,9 +108,13 @@ def twenty_trainings(csv: str, *, trainings: int = 20, epochs: int = 2) -> dict:
     seen_workers: set[int] = set()
     sampling = True
 
+    peak_at: dict = {}
+
     def sample() -> None:
         while sampling:
             now = snapshot(workers=frozenset(workers))
+            if now["tree_pss_mb"] > peak["tree_pss_mb"]:  # what made the peak, and when
+                peak_at.update(now, trainings_done=len(runs), seconds=time.perf_counter() - started)
             for key in peak:
                 peak[key] = max(peak[key], now[key])
             time.sleep(0.2)
@@ -124,9 +129,9 @@ def twenty_trainings(csv: str, *, trainings: int = 20, epochs: int = 2) -> dict:
 
     workers |= worker_pids()
     seen_workers |= workers
+    runs, after_each = [], []
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    runs, after_each = [], []
     try:
         for first in range(0, trainings, 2):
             batch = []
@@ -183,6 +188,7 @@ def twenty_trainings(csv: str, *, trainings: int = 20, epochs: int = 2) -> dict:
         "worker_restarts": restarts,
         "worker_processes_seen": len(seen_workers),
         "peak_sampled": peak,
+        "peak_at": peak_at,
         "parent_peak_rss_mb": final["parent_peak_rss_mb"],
         "after_each_pair": after_each,
         "first": {key: after_each[0][key] for key in KEYS},

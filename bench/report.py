@@ -216,6 +216,20 @@ def _over_floor_row(startup: dict) -> list[str]:
     ]
 
 
+def _peak_at(at: dict | None) -> list[str]:
+    if not at:
+        return []
+    below = ", ".join(f"{mb:.0f}" for mb in at["rss_mb_below_server"].values())
+    return [
+        f"The peak came {at['seconds']:.1f} s in, {at['trainings_done']} trainings done:"
+        f" the server {at['parent_rss_mb']:.0f} MB RSS, the processes below it {below} MB RSS"
+        f" ({len(at['rss_mb_below_server'])} processes, {at['workers']} of them the cluster's"
+        " workers as it last reported them; the others are the fork server, or a worker"
+        " starting or ending).",
+        "",
+    ]
+
+
 def _memory_section(memory: dict) -> list[str]:
     peak = memory["peak_sampled"]
     ok = peak["tree_pss_mb"] <= TARGETS["memory_mb"]
@@ -262,6 +276,7 @@ def _memory_section(memory: dict) -> list[str]:
         f" {_mark(ok)}; their RSS (shared libraries counted per process):"
         f" {peak['tree_rss_mb']:.0f} MB.",
         "",
+        *_peak_at(memory.get("peak_at")),
         *_runs_load([memory] if "load_before" in memory else [], lambda r: "the run"),
         "| after trainings | server RSS | workers RSS (each) | workers PSS | all PSS"
         " | restarts so far |",
