@@ -34,8 +34,8 @@ test: $(BIN)/.installed-dev $(CHROMIUM)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
-# Benchmarks against the DataCamp tutorial's own loop (bench/README.md): about 35 min on
-# 2 cores; BENCH_ARGS=--quick is a 3-minute smoke test. Playwright drives Debian's chromium.
+# Benchmarks against the DataCamp tutorial's own loop (bench/README.md): about 45 min on
+# 2 cores; BENCH_ARGS=--quick is a 4-minute smoke test. Playwright drives Debian's chromium.
 bench: $(BIN)/.installed
 	$(BIN)/python -c "import playwright" 2>/dev/null || $(BIN)/python -m pip install --quiet playwright
 	$(BIN)/python -m bench $(BENCH_ARGS)
