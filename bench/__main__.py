@@ -123,7 +123,7 @@ def section_comparison(args) -> dict:
     return result
 
 
-def _repeat(measure, reps: int, describe) -> list[dict]:
+def _repeat(measure, reps: int, describe, first: int = 1) -> list[dict]:
     """``measure()`` ``reps`` times, printing ``describe(row)`` after each run, and the
     CPU seconds of the run's processes beside every other process's."""
     rows = []
@@ -133,7 +133,7 @@ def _repeat(measure, reps: int, describe) -> list[dict]:
         row.update(cpu)
         rows.append(row)
         print(
-            f"  run {rep + 1}{describe(row)}; CPU s: this run {cpu['own_cpu_s']:.0f},"
+            f"  run {first + rep}{describe(row)}; CPU s: this run {cpu['own_cpu_s']:.0f},"
             f" other processes {cpu['others_cpu_s']:.0f}",
             flush=True,
         )
@@ -155,36 +155,46 @@ def section_startup(args) -> dict:
         print(f"  skipped: {CHROMIUM} is missing (apt-get install chromium)")
         return {"runs": [], "skipped": f"{CHROMIUM} is missing"}
     reps = max(1, min(args.reps, 3))
-    runs = _repeat(
-        measure_startup,
-        reps,
-        lambda row: (
-            f": server answers {row['server_answers_s']:.1f} s, Data title"
-            f" {row['data_title_s']:.1f} s, first chart"
-            f" {row['first_chart_s']:.1f} s (target ≤ 3), Train page usable"
-            f" {row['train_page_usable_s']:.1f} s ({row['train_page_after_navigation_s']:.1f} s"
-            f" after navigating), TensorFlow loaded in the server:"
-            f" {row['tensorflow_after_data_page'] or row['tensorflow_after_train_page']},"
-            f" server RSS {row['server_rss_mb_after_train_page']:.0f} MB,"
-            f" load {row['load_before'][0]:.1f}"
+    kinds = {
+        "runs": (
+            measure_startup,
+            lambda row: (
+                f": server answers {row['server_answers_s']:.1f} s, Data title"
+                f" {row['data_title_s']:.1f} s, first chart"
+                f" {row['first_chart_s']:.1f} s (target ≤ 3), Train page usable"
+                f" {row['train_page_usable_s']:.1f} s"
+                f" ({row['train_page_after_navigation_s']:.1f} s after navigating),"
+                " TensorFlow loaded in the server:"
+                f" {row['tensorflow_after_data_page'] or row['tensorflow_after_train_page']},"
+                f" server RSS {row['server_rss_mb_after_train_page']:.0f} MB,"
+                f" load {row['load_before'][0]:.1f}"
+            ),
         ),
-    )
-    returning = _repeat(
-        measure_returning_browser,
-        reps,
-        lambda row: (
-            ", a browser that has opened the app before: first chart"
-            f" {row['first_chart_s']:.1f} s from `streamlit run`, load {row['load_before'][0]:.1f}"
+        "returning": (
+            measure_returning_browser,
+            lambda row: (
+                ", a browser that has opened the app before: first chart"
+                f" {row['first_chart_s']:.1f} s from `streamlit run`,"
+                f" load {row['load_before'][0]:.1f}"
+            ),
         ),
-    )
-    floor = _repeat(
-        measure_floor,
-        reps,
-        lambda row: (
-            ", an app with the price chart and nothing else (the floor): first chart"
-            f" {row['first_chart_s']:.1f} s"
+        "floor": (
+            measure_floor,
+            lambda row: (
+                ", an app with the price chart and nothing else (the floor): first chart"
+                f" {row['first_chart_s']:.1f} s, load {row['load_before'][0]:.1f}"
+            ),
         ),
-    )
+    }
+    # Interleaved (the order rotated every repetition): the first chart is judged
+    # against the floor, so a drift in the machine's load must not favour either.
+    measured: dict[str, list[dict]] = {kind: [] for kind in kinds}
+    names = list(kinds)
+    for rep in range(reps):
+        for kind in names[rep % 3 :] + names[: rep % 3]:
+            measure, describe = kinds[kind]
+            measured[kind] += _repeat(measure, 1, describe, first=rep + 1)
+    runs, returning, floor = measured["runs"], measured["returning"], measured["floor"]
     imports = server_import_time()
     print(
         f"  python -X importtime of the pages' modules: {imports['seconds']:.1f} s, TensorFlow"
