@@ -47,6 +47,7 @@ FINISHED = (DONE, FAILED, CANCELLED)
 TOPIC = "rnnstock-progress-"  # + the manager's token: each manager hears its own jobs
 STOP_GRACE_SECONDS = 5.0  # a training that has not stopped by then: its worker is restarted
 POLL_SECONDS = 1.0  # how often the queue's order is read from the scheduler
+START_ATTEMPTS = 3  # imports of Dask when the cluster starts (see _start_client)
 LOST_CONNECTION = (
     "The connection to the trainers was lost before this training finished (their"
     " scheduler went away). Your settings are as you left them: train again in a moment."
@@ -168,6 +169,12 @@ class JobManager:
         self._closed = False
         self._wake = threading.Event()
         self._recycling: set[str] = set()
+        self._start()
+
+    def _start(self) -> None:
+        """Start (or reach) the cluster in the manager's thread; jobs wait for it."""
+        self.start_error = None
+        self._ready.clear()
         threading.Thread(target=self._run, name="rnnstock-jobs", daemon=True).start()
 
     # -- what the pages call -------------------------------------------------
@@ -226,8 +233,9 @@ class JobManager:
         with self._lock:
             self._jobs[job_id] = job
             if self.start_error is not None:
-                self._fail(job, self.start_error)
-                return job
+                # The last start failed (a lab's scheduler not up yet, say): this job
+                # tries again, so the class need not restart the server once it is.
+                self._start()
             if not self.ready:
                 self._waiting_for_cluster.append((job, arguments))
                 return job
@@ -320,7 +328,7 @@ class JobManager:
     def _run(self) -> None:
         """The manager's thread: start the cluster, then read the queue once a second."""
         try:
-            client = cluster.start(self._scheduler, self._requested_workers)
+            client = self._start_client()
             from rnnstock.worker import PrepareWorker
 
             client.subscribe_topic(self.topic, self._on_event)
@@ -352,6 +360,20 @@ class JobManager:
                 self._poll(client)
             except Exception:  # a scheduler that went away: the jobs' futures say so
                 time.sleep(POLL_SECONDS)
+
+    def _start_client(self) -> Client:
+        """``cluster.start``, tried again after an import error: Streamlit adds and
+        removes a script's folder at the front of ``sys.path`` around each run (when it
+        is not there already), and an import in this thread that walks ``sys.path`` at
+        that moment can skip an entry and miss an installed package."""
+        for attempt in range(1, START_ATTEMPTS + 1):
+            try:
+                return cluster.start(self._scheduler, self._requested_workers)
+            except ImportError:
+                if attempt == START_ATTEMPTS:
+                    raise
+                time.sleep(0.2 * attempt)
+        raise AssertionError("unreachable")
 
     def _refuse_all(self, message: str) -> None:
         with self._lock:

@@ -151,7 +151,8 @@ def test_an_unreachable_scheduler_fails_each_job_with_a_message():
         assert job.status == FAILED
         assert "Cannot reach the Dask scheduler at tcp://127.0.0.1:" in job.error
         assert "dask scheduler" in job.error
-        later = jobs.submit(TINY, prices=make_prices())  # refused at once, with the reason
+        later = jobs.submit(TINY, prices=make_prices())  # tries again, refused with the reason
+        jobs.wait(later.id, timeout=60)
         assert later.status == FAILED and later.error == job.error
     finally:
         jobs.shutdown()
