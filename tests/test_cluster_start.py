@@ -18,20 +18,13 @@ def _scheduler_and_worker(port: int) -> list[subprocess.Popen]:
     address = f"tcp://127.0.0.1:{port}"
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
     common = {"env": _environment(), "cwd": ROOT, **quiet}
+    local = ("--host", "127.0.0.1", "--no-dashboard")
+    scheduler = ("distributed.cli.dask_scheduler", "--port", str(port))
+    worker = ("distributed.cli.dask_worker", address, "--nthreads", "1")
     processes = [
-        subprocess.Popen(
-            [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1"]
-            + ["--port", str(port), "--no-dashboard"],
-            **common,
-        )
+        subprocess.Popen([sys.executable, "-m", *scheduler, *local], **common),
+        subprocess.Popen([sys.executable, "-m", *worker, *local], **common),
     ]
-    processes.append(
-        subprocess.Popen(
-            [sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads", "1"]
-            + ["--host", "127.0.0.1", "--no-dashboard"],
-            **common,
-        )
-    )
     _wait_for_workers(address, 1)
     return processes
 
