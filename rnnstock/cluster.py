@@ -120,13 +120,7 @@ def start(address: str | None = None, workers: int | None = None) -> Client:
                 f"Cannot reach the Dask scheduler at {address} ({error}). Is"
                 " `dask scheduler` running there, and is the address right?"
             ) from None
-        from rnnstock.worker import adopt_settings
-
-        client.run_on_scheduler(
-            adopt_settings,
-            allowed_failures=ENGINE_SETTINGS["distributed.scheduler.allowed-failures"],
-            worker_saturation=ENGINE_SETTINGS["distributed.scheduler.worker-saturation"],
-        )
+        adopt(client)
         return client
     # For good, not for the start only: a nanny reads them again each time it restarts
     # its worker (after a crash, or to give TensorFlow's memory back).
@@ -144,6 +138,23 @@ def start(address: str | None = None, workers: int | None = None) -> Client:
         )
         client = Client(cluster, set_as_default=False)
     return client
+
+
+def adopt(client: Client) -> None:
+    """Give a shared scheduler the settings of ENGINE_SETTINGS that it reads as it runs
+    (its start-up settings are the lab's): at connect, and again when it has restarted."""
+    from rnnstock.worker import adopt_settings
+
+    client.run_on_scheduler(
+        adopt_settings,
+        allowed_failures=ENGINE_SETTINGS["distributed.scheduler.allowed-failures"],
+        worker_saturation=ENGINE_SETTINGS["distributed.scheduler.worker-saturation"],
+    )
+
+
+def embedded(client: Client) -> bool:
+    """Whether ``client``'s cluster was started here (it ends with this process)."""
+    return getattr(client, "cluster", None) is not None
 
 
 def _probe(address: str) -> None:

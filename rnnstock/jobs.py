@@ -169,6 +169,7 @@ class JobManager:
         self._closed = False
         self._wake = threading.Event()
         self._recycling: set[str] = set()
+        self._scheduler_id: str | None = None  # the scheduler the manager was set up on
         self._start()
 
     def _start(self) -> None:
@@ -274,10 +275,13 @@ class JobManager:
             self._mark(job, CANCELLED)
             return
         job.stop_asked = time.time()
-        # A training that has started stops after its batch. (With the scheduler out of
-        # reach, the future's cancel below still counts.)
-        with contextlib.suppress(Exception):
-            self._stop_flag(job).set()
+        # A training that has started stops after its batch. In a thread: with a lab's
+        # scheduler out of reach, Event.set waits for Dask's connect timeout, and the
+        # page that clicked Cancel would wait with it; the future's cancel below still
+        # counts (and the worker sees its task released).
+        threading.Thread(
+            target=self._raise_stop_flag, args=(job,), name="rnnstock-stop", daemon=True
+        ).start()
         if job.status == QUEUED:
             # Never started: it leaves the queue. Had a worker just taken it, that worker
             # sees its task released and stops (rnnstock.worker._StopFlag).
@@ -329,11 +333,7 @@ class JobManager:
         """The manager's thread: start the cluster, then read the queue once a second."""
         try:
             client = self._start_client()
-            from rnnstock.worker import PrepareWorker
-
-            client.subscribe_topic(self.topic, self._on_event)
-            client.register_plugin(PrepareWorker(), name=PrepareWorker.name)
-            self._threads = cluster.nthreads(client) or self._threads
+            self._set_up(client)
             if self._closed:  # shut down while the cluster started
                 self._close(client)
                 return
@@ -357,9 +357,46 @@ class JobManager:
             if self._closed:
                 return
             try:
+                client = self._keep_connected(client)
                 self._poll(client)
             except Exception:  # a scheduler that went away: the jobs' futures say so
                 time.sleep(POLL_SECONDS)
+
+    def _set_up(self, client: Client) -> None:
+        """What this manager needs from a scheduler: its jobs' progress (its topic), the
+        workers' plugin, a lab scheduler's settings; and which scheduler that is."""
+        from rnnstock.worker import PrepareWorker
+
+        client.subscribe_topic(self.topic, self._on_event)
+        client.register_plugin(PrepareWorker(), name=PrepareWorker.name)
+        if not cluster.embedded(client):
+            cluster.adopt(client)
+        self._scheduler_id = client.scheduler_info(n_workers=0)["id"]
+        self._threads = cluster.nthreads(client) or self._threads
+
+    def _keep_connected(self, client: Client) -> Client:
+        """A lab's scheduler that was restarted (its workers with it, README) is a new
+        scheduler: it knows nothing of this manager's topic, plugin or settings. Dask's
+        client reconnects by itself within CONNECT_SECONDS; the set-up is done again
+        then. After a longer outage that client has closed for good, and a new one is
+        made once the scheduler answers again (until then each poll tries). Jobs that
+        were running or queued failed with LOST_CONNECTION meanwhile."""
+        if cluster.embedded(client):  # its scheduler lives and dies with this process
+            return client
+        if client.status in ("closing", "closed"):
+            fresh = self._start_client()  # ClusterUnavailable while it is still away
+            self._set_up(fresh)
+            with self._lock:
+                self._client = fresh
+            with contextlib.suppress(Exception):
+                client.close(timeout=1)
+            return fresh
+        if (
+            client.status == "running"
+            and client.scheduler_info(n_workers=0)["id"] != self._scheduler_id
+        ):
+            self._set_up(client)
+        return client
 
     def _start_client(self) -> Client:
         """``cluster.start``, tried again after an import error: Streamlit adds and
@@ -415,7 +452,13 @@ class JobManager:
         from rnnstock.worker import queue_view, restart_if_training
 
         view = client.run_on_scheduler(queue_view)
-        self._threads = view["threads"] or self._threads
+        threads = view["threads"]
+        # An embedded cluster's size is fixed: a worker being replaced (recycled, or after
+        # a crash) is back in seconds, and "2 train at once" must not read 1 meanwhile.
+        # A lab's changes as machines join and leave, but not with our own recycling.
+        growing = threads >= (self._threads or 0)
+        if threads and not cluster.embedded(client) and (growing or not self._recycling):
+            self._threads = threads
         self._running = len(view["processing"])
         places = {key: place for place, key in enumerate(view["queued"], 1)}
         taken = set(view["processing"])
@@ -459,6 +502,10 @@ class JobManager:
             if progress.predicted is not None:
                 _forget_watched(job)  # only the newest is drawn
             job.progress.append(progress)
+
+    def _raise_stop_flag(self, job: Job) -> None:
+        with contextlib.suppress(Exception):  # a scheduler gone: the task is released anyway
+            self._stop_flag(job).set()
 
     def _stop_flag(self, job: Job):
         from distributed import Event

@@ -1,13 +1,17 @@
 """The trainers' start, when it fails and when it is tried again: a lab whose scheduler
-comes up after the server did, and an import that fails once while the cluster starts."""
+comes up after the server did, a lab restarted under a running server, and an import
+that fails once while the cluster starts."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+import time
+
+from distributed import Client
 
 from rnnstock import cluster
-from rnnstock.jobs import DONE, FAILED, JobManager
+from rnnstock.jobs import DONE, FAILED, LOST_CONNECTION, JobManager
 from tests.conftest import make_prices
 from tests.lab import ROOT, _environment, _wait_for_workers, free_port
 from tests.test_experiment import TINY
@@ -27,6 +31,30 @@ def _scheduler_and_worker(port: int) -> list[subprocess.Popen]:
     ]
     _wait_for_workers(address, 1)
     return processes
+
+
+def _stop(processes: list[subprocess.Popen]) -> None:
+    """The scheduler as a lab stops it (its workers close with it); the workers killed
+    rather than left to finish a 500-epoch training's batch (the nanny's worker ends with
+    its nanny)."""
+    scheduler, *workers = processes
+    scheduler.terminate()
+    for worker in workers:
+        worker.kill()
+    for process in processes:
+        process.wait(timeout=20)
+
+
+def _scheduler_id(port: int) -> str:
+    with Client(f"tcp://127.0.0.1:{port}", timeout=10, set_as_default=False) as client:
+        return client.scheduler_info(n_workers=0)["id"]
+
+
+def _until(condition, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"{what} did not happen within {timeout} s"
+        time.sleep(0.1)
 
 
 def test_a_scheduler_started_after_the_server_is_used_by_the_next_training():
@@ -49,10 +77,38 @@ def test_a_scheduler_started_after_the_server_is_used_by_the_next_training():
         assert jobs.start_error is None and jobs.ready
     finally:
         jobs.shutdown()
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.wait(timeout=20)
+        _stop(processes)
+
+
+def test_a_lab_restarted_under_a_running_server_trains_with_progress_again():
+    """The lab's scheduler is restarted mid-lesson (its workers stop with it and are
+    started again), twice: within Dask's reconnect window (the client reconnects by
+    itself) and after a longer outage (that client has closed for good; a new one is
+    made). The training that was running says the connection was lost; the next one
+    trains on the new scheduler with its epochs shown, and the server is not restarted."""
+    port = free_port()
+    processes = _scheduler_and_worker(port)
+    jobs = JobManager(scheduler=f"tcp://127.0.0.1:{port}")
+    long = TINY.replace(train=TINY.train.replace(epochs=500))
+    try:
+        running = jobs.submit(long, prices=make_prices())
+        _until(lambda: running.progress, 180, "the long training's first epoch")
+        for outage in (0.0, cluster.CONNECT_SECONDS + 2.0):
+            _stop(processes)
+            jobs.wait(running.id, timeout=60)
+            assert running.status == FAILED and running.error == LOST_CONNECTION
+            time.sleep(outage)
+            processes = _scheduler_and_worker(port)
+            restarted = _scheduler_id(port)
+            _until(lambda: jobs._scheduler_id == restarted, 60, "the manager's new set-up")  # noqa: B023
+
+            running = jobs.submit(long, prices=make_prices())
+            _until(lambda: len(running.progress) >= 2, 180, f"epochs after a {outage:.0f} s outage")  # noqa: B023
+            assert [epoch.epoch for epoch in running.progress[:2]] == [1, 2]
+            assert running.worker is not None  # its "started" message was heard too
+    finally:
+        jobs.shutdown()
+        _stop(processes)
 
 
 def test_an_import_that_fails_once_while_the_trainers_start_is_tried_again(monkeypatch):
