@@ -1,16 +1,16 @@
 """The class board: runs that their owners chose to show, kept on the cluster's scheduler.
 
 Every server of a class shares one Dask scheduler (rnnstock.cluster), so the board
-lives there, in the scheduler's own store of small values (``Client.set_metadata``
-and ``get_metadata``): under ``rnnstock-board``, one dictionary per board (a data
-source and a split), one plain, msgpack-friendly entry per run put on it. Each write
-sets one entry of one owner, so two servers publishing at once never overwrite each
-other's entries.
-
-The scheduler's store has no delete: a removed entry is set to ``None`` (a
-tombstone) and skipped when read. An owner's entries take slots ``0 ..
-MAX_PER_OWNER - 1``, and a freed slot is used again, so tombstones stay as few as
-the entries ever shown.
+lives there, in the scheduler's own store of small values (what ``Client.get_metadata``
+reads): under ``rnnstock-board``, one dictionary per board (a data source and a split),
+one plain, msgpack-friendly entry per run put on it. Pages read it with
+``get_metadata``. Writes are one function each run on the scheduler
+(``Client.run_on_scheduler``: ``_publish_there``, ``_remove_there``): the scheduler
+runs it between two of its own steps, so the caps are checked and the entry written
+as one step even when several servers publish at once, and a removed entry is
+deleted, not left behind. An owner's entries take slots ``0 .. MAX_PER_OWNER - 1``.
+Entries older than MAX_AGE_HOURS leave the board, so a lab scheduler that runs for
+weeks never fills up with old lessons.
 
 An entry names its owner only by a hash of their browser id (``owner_tag``); what
 a class sees is the display name its owner typed, which this module cleans and
@@ -38,6 +38,7 @@ MAX_NAME = 30  # characters of a display name
 MAX_PER_OWNER = 5  # runs one browser may have on the boards at once
 MAX_ENTRIES = 1000  # runs on all boards together (five each for a class of 200)
 MAX_TEXT = 200  # characters of any other text an entry carries (data title, settings)
+MAX_AGE_HOURS = 24  # a run leaves the board a day after it was put there (a lesson's board)
 # Characters that are not text: controls, and the invisible format characters that
 # could reverse or hide the rest of a name (U+202E, U+200B, ...).
 _INVISIBLE = {"Cc", "Cf", "Co", "Cs", "Cn"}
@@ -131,13 +132,14 @@ def _all(client: Client) -> dict[str, dict[str, Any]]:
     return boards if isinstance(boards, dict) else {}
 
 
-def _live(boards: dict) -> list[dict]:
+def _live(boards: dict, now: float | None = None) -> list[dict]:
+    oldest = (time.time() if now is None else now) - MAX_AGE_HOURS * 3600
     return [
         {**entry, "id": entry_id, "board": board}
         for board, entries in boards.items()
         if isinstance(entries, dict)
         for entry_id, entry in entries.items()
-        if _valid(entry)
+        if _valid(entry) and entry["when"] >= oldest
     ]
 
 
@@ -179,38 +181,82 @@ def owned(client: Client, owner: str) -> list[dict]:
 def publish(client: Client, entry: dict) -> str:
     """Put an entry (from make_entry) on its board; returns its id. A ``BoardError`` if
     the run is there already, its owner has MAX_PER_OWNER runs on the boards, or the
-    boards hold MAX_ENTRIES (two servers publishing the same instant may pass it by one)."""
+    boards hold MAX_ENTRIES."""
     if not _valid(entry):
         raise BoardError("This run cannot go on the board: its entry is incomplete.")
-    live = _live(_all(client))
-    tag = entry["owner"]
-    mine = [other for other in live if other["owner"] == tag]
-    if any(other["run"] == entry["run"] and other["board"] == entry["board"] for other in mine):
-        raise BoardError("This run is on the board already.")
-    if len(mine) >= MAX_PER_OWNER:
-        raise BoardError(
-            f"You have {len(mine)} runs on the board, the most one browser may show;"
-            " remove one of them first."
-        )
-    if len(live) >= MAX_ENTRIES:
-        raise BoardError(
-            f"The class board is full ({MAX_ENTRIES:,} runs). Runs come off when their"
-            " owners remove them, or all at once when the server (or the lab's scheduler)"
-            " restarts."
-        )
-    taken = {other["id"] for other in mine}
-    slot = next(f"{tag}-{index}" for index in range(MAX_PER_OWNER) if f"{tag}-{index}" not in taken)
     stored = {field: value for field, value in entry.items() if field not in ("id", "board")}
-    client.set_metadata([ROOT, entry["board"], slot], stored)
-    return slot
+    placed = client.run_on_scheduler(
+        _publish_there,
+        board=entry["board"],
+        entry=stored,
+        per_owner=MAX_PER_OWNER,
+        total=MAX_ENTRIES,
+        max_age_hours=MAX_AGE_HOURS,
+    )
+    if "refused" in placed:
+        raise BoardError(placed["refused"])
+    return placed["id"]
 
 
 def remove(client: Client, entry_id: str, owner: str) -> bool:
     """Take an entry off the board if ``owner`` put it there; False if it is not theirs
     (or gone already)."""
-    tag = owner_tag(owner)
-    for entry in _live(_all(client)):
-        if entry["id"] == entry_id and entry["owner"] == tag:
-            client.set_metadata([ROOT, entry["board"], entry_id], None)
-            return True
+    return client.run_on_scheduler(_remove_there, entry_id=entry_id, tag=owner_tag(owner))
+
+
+# -- run on the scheduler, each as one step of its event loop (no await in them) -----------
+
+
+def _boards_there(dask_scheduler) -> dict:
+    boards = dask_scheduler.get_metadata([ROOT], default=None)
+    if not isinstance(boards, dict):
+        boards = {}
+        dask_scheduler.set_metadata([ROOT], boards)
+    return boards
+
+
+def _publish_there(
+    dask_scheduler, board: str, entry: dict, per_owner: int, total: int, max_age_hours: float
+) -> dict:
+    """Check the caps and store ``entry`` on ``board``: {"id": slot} or {"refused": why}."""
+    boards = _boards_there(dask_scheduler)
+    oldest = time.time() - max_age_hours * 3600
+    for entries in boards.values():  # old lessons leave, and anything not an entry
+        if isinstance(entries, dict):
+            for entry_id in [
+                key for key, other in entries.items() if not _valid(other) or other["when"] < oldest
+            ]:
+                del entries[entry_id]
+    live = _live(boards)
+    tag = entry["owner"]
+    mine = [other for other in live if other["owner"] == tag]
+    if any(other["run"] == entry["run"] and other["board"] == board for other in mine):
+        return {"refused": "This run is on the board already."}
+    if len(mine) >= per_owner:
+        return {
+            "refused": f"You have {len(mine)} runs on the board, the most one browser may"
+            " show; remove one of them first."
+        }
+    if len(live) >= total:
+        return {
+            "refused": f"The class board is full ({total:,} runs). Runs come off when their"
+            f" owners remove them, {max_age_hours:g} hours after they were put on, or all"
+            " at once when the server (or the lab's scheduler) restarts."
+        }
+    taken = {other["id"] for other in mine}
+    slot = next(f"{tag}-{index}" for index in range(per_owner) if f"{tag}-{index}" not in taken)
+    if not isinstance(boards.get(board), dict):
+        boards[board] = {}
+    boards[board][slot] = entry
+    return {"id": slot}
+
+
+def _remove_there(dask_scheduler, entry_id: str, tag: str) -> bool:
+    """Delete an entry if the owner ``tag`` put it there."""
+    for entries in _boards_there(dask_scheduler).values():
+        if isinstance(entries, dict):
+            entry = entries.get(entry_id)
+            if _valid(entry) and entry["owner"] == tag:
+                del entries[entry_id]
+                return True
     return False

@@ -8,6 +8,8 @@ server's own cluster (``rnnstock.web.runs.job_manager``).
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from distributed import Client, LocalCluster
 from streamlit.testing.v1 import AppTest
@@ -30,7 +32,9 @@ def run_spec(split: SplitSpec = DEFAULT_SPLIT, seed: int = 1) -> ExperimentSpec:
     return ExperimentSpec(data=MSFT, split=split, train=TrainSpec(seed=seed))
 
 
-def entry(name="Ada", owner="owner-a", rmse=5.0, persistence=5.3, split=DEFAULT_SPLIT, seed=1):
+def entry(
+    name="Ada", owner="owner-a", rmse=5.0, persistence=5.3, split=DEFAULT_SPLIT, seed=1, when=None
+):
     return board.make_entry(
         run_spec(split, seed),
         rmse=rmse,
@@ -38,6 +42,7 @@ def entry(name="Ada", owner="owner-a", rmse=5.0, persistence=5.3, split=DEFAULT_
         name=name,
         owner=owner,
         data_title="Microsoft (MSFT)",
+        when=when,
     )
 
 
@@ -133,15 +138,54 @@ def test_caps_per_owner_and_in_all_and_no_run_twice(servers, monkeypatch):
 
 
 def test_taking_runs_off_and_on_again_leaves_no_trail_on_the_scheduler(servers):
-    """The scheduler's store has no delete: a removed entry leaves a tombstone, and an
-    owner's slots are used again, so a student who publishes and removes all lesson long
-    holds at most MAX_PER_OWNER keys there."""
+    """A removed entry is deleted on the scheduler, so a student who publishes and
+    removes all lesson long leaves nothing there."""
     client, _ = servers
     for seed in range(30):
         entry_id = board.publish(client, entry(owner="a", seed=seed))
         assert board.remove(client, entry_id, "a")
-    keys = client.get_metadata([board.ROOT, MY_BOARD])
-    assert len(keys) <= board.MAX_PER_OWNER and all(value is None for value in keys.values())
+    assert client.get_metadata([board.ROOT, MY_BOARD]) == {}
+
+
+def test_runs_leave_the_board_a_day_later_so_it_never_fills_up(servers, monkeypatch):
+    """A lab's scheduler runs for weeks: yesterday's runs are not shown, and they do not
+    count against the caps (nor stay in its memory) once someone publishes."""
+    client, _ = servers
+    yesterday = time.time() - board.MAX_AGE_HOURS * 3600 - 60
+    monkeypatch.setattr(board, "MAX_ENTRIES", 2)
+    board.publish(client, entry("Old", "a", seed=1, when=yesterday))
+    board.publish(client, entry("Older", "b", seed=1, when=yesterday))
+    assert board.entries(client, MY_BOARD) == []
+    board.publish(client, entry("Ada", "c", seed=1))
+    board.publish(client, entry("Grace", "d", seed=1))
+    assert [row["name"] for row in board.entries(client, MY_BOARD)] == ["Ada", "Grace"]
+    assert len(client.get_metadata([board.ROOT, MY_BOARD])) == 2
+
+
+def test_two_servers_publishing_at_once_never_pass_the_cap(servers, monkeypatch):
+    """Each publish checks the caps and writes in one step on the scheduler."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    monkeypatch.setattr(board, "MAX_ENTRIES", 3)
+    clients = servers * 4
+    with ThreadPoolExecutor(len(clients)) as pool:
+        outcomes = list(
+            pool.map(
+                lambda pair: _publish_or_refusal(pair[1], entry(owner=f"o{pair[0]}", seed=1)),
+                enumerate(clients),
+            )
+        )
+    assert sum(outcome == "published" for outcome in outcomes) == 3
+    assert len(board.entries(servers[0], MY_BOARD)) == 3
+
+
+def _publish_or_refusal(client, made: dict) -> str:
+    try:
+        board.publish(client, made)
+    except board.BoardError as error:
+        assert "board is full" in str(error)
+        return "refused"
+    return "published"
 
 
 def test_display_names_are_one_short_line_of_visible_text(servers):

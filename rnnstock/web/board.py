@@ -424,7 +424,8 @@ def your_runs(client: Client, board: str) -> None:
     st.subheader("Your runs")
     st.caption(
         "Private until you put one on the board. The board shows the name below, the run's"
-        " settings and its scores; nothing else about you. You can take yours off at any time."
+        " settings and its scores; nothing else about you. You can take yours off at any"
+        f" time; they come off by themselves {store.MAX_AGE_HOURS} hours after you put them on."
     )
     st.text_input(
         "Your name on the board",
