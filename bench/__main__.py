@@ -207,7 +207,7 @@ def section_startup(args) -> dict:
         f"  first chart {versus['first_chart_s']:.2f} s against the floor"
         f" {versus['floor_s']:.2f} s (medians, this run): {versus['difference_s']:+.2f} s"
         f" (target ≤ +{report.TARGETS['over_floor_s']:.1f} s:"
-        f" {'met' if versus['met'] else 'NOT MET'})"
+        f" {'met' if versus['met'] else 'NOT MET'})" + report.against_cold_floor(versus)
     )
     for row in runs:
         print(

@@ -39,11 +39,21 @@ def first_chart_versus_floor(startup: dict) -> dict | None:
     if not first or not floor:
         return None
     first_s, floor_s = statistics.median(first), statistics.median(floor)
+    # The floor app's own first visit on its cold server (measure_floor's warm-up visit):
+    # the same conditions as the Data page's figure, beside the warm floor the target uses.
+    cold = [
+        r["server_answers_s"] + r["warm-up_visit_s"]
+        for r in startup.get("floor", [])
+        if "warm-up_visit_s" in r
+    ]
+    cold_s = statistics.median(cold) if cold else None
     return {
         "first_chart_s": first_s,
         "floor_s": floor_s,
         "difference_s": first_s - floor_s,
         "met": first_s - floor_s <= TARGETS["over_floor_s"],
+        "floor_first_visit_s": cold_s,
+        "difference_first_visit_s": None if cold_s is None else first_s - cold_s,
     }
 
 
@@ -138,7 +148,8 @@ def _summary(get) -> list[str]:
                 f"| first chart against the floor app, same run (medians) |"
                 f" ≤ floor + {TARGETS['over_floor_s']:.1f} s | {versus['first_chart_s']:.2f} s"
                 f" vs {versus['floor_s']:.2f} s: {versus['difference_s']:+.2f} s"
-                f" | {_mark(versus['met'])} |"
+                + against_cold_floor(versus)
+                + f" | {_mark(versus['met'])} |"
             )
         workers = [r.get("workers_with_tensorflow") for r in startup["runs"]]
         in_workers = ""
@@ -205,6 +216,16 @@ def _set_aside(section: dict) -> list[str]:
     ]
 
 
+def against_cold_floor(versus: dict) -> str:
+    """The same first chart against the floor app's own first visit on a cold server."""
+    if versus.get("floor_first_visit_s") is None:
+        return ""
+    return (
+        f" (against the floor app's own first visit on a cold server,"
+        f" {versus['floor_first_visit_s']:.2f} s: {versus['difference_first_visit_s']:+.2f} s)"
+    )
+
+
 def _over_floor_row(startup: dict) -> list[str]:
     versus = first_chart_versus_floor(startup)
     if not versus:
@@ -212,7 +233,8 @@ def _over_floor_row(startup: dict) -> list[str]:
     return [
         f"| first chart minus the floor, medians of this run | {versus['first_chart_s']:.2f}"
         f" − {versus['floor_s']:.2f} = {versus['difference_s']:+.2f} s"
-        f" | ≤ +{TARGETS['over_floor_s']:.1f} s {_mark(versus['met'])} |"
+        + against_cold_floor(versus)
+        + f" | ≤ +{TARGETS['over_floor_s']:.1f} s {_mark(versus['met'])} |"
     ]
 
 

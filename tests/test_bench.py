@@ -142,3 +142,17 @@ def test_a_repetition_is_disturbed_when_other_processes_took_the_cores():
     assert disturbed([{"others_cpu_s": 1.0}, {"own_cpu_s": 50.0}]) == 0.0
     busy = DISTURBED_CPU_S + 30
     assert disturbed([{"others_cpu_s": 2.0}, {"others_cpu_s": busy}]) == busy
+
+
+def test_the_floor_apps_own_first_visit_is_reported_beside_but_does_not_judge():
+    """The target uses the warm floor; the floor's first visit on its cold server (the
+    Data page's own conditions) is shown beside it, and never turns "not met" to "met"."""
+    from bench.report import against_cold_floor, first_chart_versus_floor
+
+    runs = [{"first_chart_s": 3.8}]
+    floor = [{"first_chart_s": 2.7, "server_answers_s": 0.6, "warm-up_visit_s": 2.9}]
+    versus = first_chart_versus_floor({"runs": runs, "floor": floor})
+    assert versus["floor_first_visit_s"] == pytest.approx(3.5)
+    assert versus["difference_first_visit_s"] == pytest.approx(0.3)
+    assert versus["difference_s"] == pytest.approx(1.1) and not versus["met"]
+    assert "first visit on a cold server, 3.50 s: +0.30 s" in against_cold_floor(versus)
