@@ -43,6 +43,7 @@ MAX_AGE_HOURS = 24  # a run leaves the board a day after it was put there (a les
 # could reverse or hide the rest of a name (U+202E, U+200B, ...).
 _INVISIBLE = {"Cc", "Cf", "Co", "Cs", "Cn"}
 _TEXT_FIELDS = ("owner", "name", "data", "data_key", "split", "cell", "model", "training", "run")
+_STORED_FIELDS = (*_TEXT_FIELDS, "rmse", "persistence_rmse", "beat", "when")
 
 
 class BoardError(ValueError):
@@ -184,7 +185,9 @@ def publish(client: Client, entry: dict) -> str:
     boards hold MAX_ENTRIES."""
     if not _valid(entry):
         raise BoardError("This run cannot go on the board: its entry is incomplete.")
-    stored = {field: value for field, value in entry.items() if field not in ("id", "board")}
+    # Only the fields an entry has (every server reads the store; one value msgpack
+    # cannot carry would break the board for all of them).
+    stored = {field: entry[field] for field in _STORED_FIELDS}
     placed = client.run_on_scheduler(
         _publish_there,
         board=entry["board"],
@@ -218,9 +221,12 @@ def _boards_there(dask_scheduler) -> dict:
 def _publish_there(
     dask_scheduler, board: str, entry: dict, per_owner: int, total: int, max_age_hours: float
 ) -> dict:
-    """Check the caps and store ``entry`` on ``board``: {"id": slot} or {"refused": why}."""
+    """Check the caps and store ``entry`` on ``board``: {"id": slot} or {"refused": why}.
+    The entry's time is the scheduler's clock, the one its age is judged by."""
     boards = _boards_there(dask_scheduler)
-    oldest = time.time() - max_age_hours * 3600
+    now = time.time()
+    entry = {**entry, "when": now}
+    oldest = now - max_age_hours * 3600
     for entries in boards.values():  # old lessons leave, and anything not an entry
         if isinstance(entries, dict):
             for entry_id in [

@@ -114,14 +114,12 @@ def start(address: str | None = None, workers: int | None = None) -> Client:
     if address:
         try:
             _probe(address)
-            client = Client(address, timeout=CONNECT_SECONDS, set_as_default=False)
+            return Client(address, timeout=CONNECT_SECONDS, set_as_default=False)
         except (OSError, TimeoutError, ValueError) as error:
             raise ClusterUnavailable(
                 f"Cannot reach the Dask scheduler at {address} ({error}). Is"
                 " `dask scheduler` running there, and is the address right?"
             ) from None
-        adopt(client)
-        return client
     # For good, not for the start only: a nanny reads them again each time it restarts
     # its worker (after a crash, or to give TensorFlow's memory back).
     dask.config.set(ENGINE_SETTINGS)
@@ -136,13 +134,19 @@ def start(address: str | None = None, workers: int | None = None) -> Client:
             memory_limit=0,  # see ENGINE_SETTINGS: no watchdog kills a training
             silence_logs=logging.ERROR,
         )
-        client = Client(cluster, set_as_default=False)
+        try:
+            client = Client(cluster, set_as_default=False)
+        except BaseException:
+            cluster.close(timeout=10)
+            raise
     return client
 
 
 def adopt(client: Client) -> None:
     """Give a shared scheduler the settings of ENGINE_SETTINGS that it reads as it runs
-    (its start-up settings are the lab's): at connect, and again when it has restarted."""
+    (its start-up settings are the lab's): at connect, and again when it has restarted
+    (rnnstock.jobs sets its client up). It runs rnnstock's code, so the scheduler needs
+    the checkout on its path (README, "A class of 200")."""
     from rnnstock.worker import adopt_settings
 
     client.run_on_scheduler(

@@ -48,6 +48,7 @@ TOPIC = "rnnstock-progress-"  # + the manager's token: each manager hears its ow
 STOP_GRACE_SECONDS = 5.0  # a training that has not stopped by then: its worker is restarted
 POLL_SECONDS = 1.0  # how often the queue's order is read from the scheduler
 START_ATTEMPTS = 3  # imports of Dask when the cluster starts (see _start_client)
+RETRY_SECONDS = 5.0  # a failed start or a lost lab scheduler is tried again at most this often
 LOST_CONNECTION = (
     "The connection to the trainers was lost before this training finished (their"
     " scheduler went away). Your settings are as you left them: train again in a moment."
@@ -176,6 +177,7 @@ class JobManager:
         """Start (or reach) the cluster in the manager's thread; jobs wait for it."""
         self.start_error = None
         self._ready.clear()
+        self._retry_after = time.monotonic() + RETRY_SECONDS
         threading.Thread(target=self._run, name="rnnstock-jobs", daemon=True).start()
 
     # -- what the pages call -------------------------------------------------
@@ -192,7 +194,11 @@ class JobManager:
         return self._ready.is_set() and self._client is not None
 
     def client(self, timeout: float | None = None) -> Client:
-        """The Dask client, once the cluster is up (for the class board)."""
+        """The Dask client, once the cluster is up (for the class board). After a failed
+        start, asking again (at most every RETRY_SECONDS) tries the start again."""
+        with self._lock:
+            if self.start_error is not None and time.monotonic() > self._retry_after:
+                self._start()
         if not self._ready.wait(timeout):
             raise TimeoutError("The trainers did not start in time.")
         if self._client is None:
@@ -275,17 +281,20 @@ class JobManager:
             self._mark(job, CANCELLED)
             return
         job.stop_asked = time.time()
-        # A training that has started stops after its batch. In a thread: with a lab's
-        # scheduler out of reach, Event.set waits for Dask's connect timeout, and the
-        # page that clicked Cancel would wait with it; the future's cancel below still
-        # counts (and the worker sees its task released).
-        threading.Thread(
-            target=self._raise_stop_flag, args=(job,), name="rnnstock-stop", daemon=True
-        ).start()
-        if job.status == QUEUED:
+        if job.status == RUNNING:
+            # It stops after its batch (the worker clears the flag as it ends). In a
+            # thread: with a lab's scheduler out of reach, Event.set waits for Dask's
+            # connect timeout, and the page that clicked Cancel would wait with it.
+            threading.Thread(
+                target=self._raise_stop_flag, args=(job,), name="rnnstock-stop", daemon=True
+            ).start()
+        else:
             # Never started: it leaves the queue. Had a worker just taken it, that worker
             # sees its task released and stops (rnnstock.worker._StopFlag).
-            future.cancel(reason="cancelled by its owner")
+            try:
+                future.cancel(reason="cancelled by its owner")
+            except Exception:  # a client closed for good: the job is out of reach anyway
+                self._mark(job, CANCELLED)
         self._wake.set()
 
     def forget(self, job_id: str) -> None:
@@ -333,21 +342,21 @@ class JobManager:
         """The manager's thread: start the cluster, then read the queue once a second."""
         try:
             client = self._start_client()
-            self._set_up(client)
-            if self._closed:  # shut down while the cluster started
-                self._close(client)
-                return
+            self._set_up_or_close(client)
         except Exception as error:  # the page shows it on each job; the server keeps going
-            self._refuse_all(
-                str(error)
-                if isinstance(error, cluster.ClusterUnavailable)
-                else f"The trainers could not start: {error}"
-            )
+            self._refuse_all(_start_message(error))
             return
         with self._lock:
-            self._client = client
-            self._ready.set()
-            waiting, self._waiting_for_cluster = self._waiting_for_cluster, []
+            if self._closed:  # shut down while the cluster started
+                closed = True
+            else:
+                closed = False
+                self._client = client
+                self._ready.set()
+                waiting, self._waiting_for_cluster = self._waiting_for_cluster, []
+        if closed:
+            self._close(client)
+            return
         for job, arguments in waiting:
             if not job.done:  # cancelled while the cluster started
                 self._send(job, arguments)
@@ -374,6 +383,16 @@ class JobManager:
         self._scheduler_id = client.scheduler_info(n_workers=0)["id"]
         self._threads = cluster.nthreads(client) or self._threads
 
+    def _set_up_or_close(self, client: Client) -> None:
+        """``_set_up``, closing the client (and an embedded cluster) if it fails, so that
+        a scheduler that answers but cannot be used leaves nothing open behind."""
+        try:
+            self._set_up(client)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                self._close(client)
+            raise
+
     def _keep_connected(self, client: Client) -> Client:
         """A lab's scheduler that was restarted (its workers with it, README) is a new
         scheduler: it knows nothing of this manager's topic, plugin or settings. Dask's
@@ -384,10 +403,19 @@ class JobManager:
         if cluster.embedded(client):  # its scheduler lives and dies with this process
             return client
         if client.status in ("closing", "closed"):
+            if time.monotonic() < self._retry_after:
+                return client
+            self._retry_after = time.monotonic() + RETRY_SECONDS
             fresh = self._start_client()  # ClusterUnavailable while it is still away
-            self._set_up(fresh)
+            self._set_up_or_close(fresh)
             with self._lock:
-                self._client = fresh
+                closed = self._closed
+                if not closed:
+                    self._client = fresh
+            self._fail_jobs_of(client)
+            if closed:  # shut down meanwhile
+                self._close(fresh)
+                return client
             with contextlib.suppress(Exception):
                 client.close(timeout=1)
             return fresh
@@ -398,11 +426,24 @@ class JobManager:
             self._set_up(client)
         return client
 
+    def _fail_jobs_of(self, client: Client) -> None:
+        """Jobs sent through a client that closed for good whose futures it never ended
+        (sent in the instant it was closing) fail as lost, rather than wait for ever."""
+        with self._lock:
+            stranded = [
+                self._jobs[key]
+                for key, future in self._futures.items()
+                if future.client is client and key in self._jobs
+            ]
+        for job in stranded:
+            self._fail(job, LOST_CONNECTION)
+
     def _start_client(self) -> Client:
         """``cluster.start``, tried again after an import error: Streamlit adds and
         removes a script's folder at the front of ``sys.path`` around each run (when it
         is not there already), and an import in this thread that walks ``sys.path`` at
-        that moment can skip an entry and miss an installed package."""
+        that moment can skip an entry and miss an installed package. (Only this
+        process's imports: what the scheduler runs comes later, in ``_set_up``.)"""
         for attempt in range(1, START_ATTEMPTS + 1):
             try:
                 return cluster.start(self._scheduler, self._requested_workers)
@@ -432,6 +473,18 @@ class JobManager:
         task = Task(job.id, train, job.id, self.topic, *arguments, _data_producer=True)
         client = self._client
         assert client is not None
+        if not cluster.embedded(client):
+            # A lab's scheduler: not while Dask's client reconnects (the job would reach
+            # a scheduler not yet set up, its progress unheard), and set up first on one
+            # that has restarted since the last poll.
+            try:
+                if client.status != "running":
+                    raise OSError(client.status)
+                if client.scheduler_info(n_workers=0)["id"] != self._scheduler_id:
+                    self._set_up(client)
+            except Exception:
+                self._fail(job, LOST_CONNECTION)
+                return
         try:
             future = client.get(
                 {job.id: task}, job.id, sync=False, priority=job.priority, fifo_timeout=0
@@ -544,10 +597,6 @@ class JobManager:
             future.release()  # the worker forgets the result: it is here now
             with self._lock:
                 self._futures.pop(job.id, None)
-            if job.stop_asked is not None and job.worker is None:
-                # Cancelled before it started: no worker will clear its flag.
-                with contextlib.suppress(Exception):
-                    self._stop_flag(job).clear()
         if job.worker and job.trainings_on_worker >= self.jobs_per_worker and not self._closed:
             self._recycle(job.worker)
 
@@ -599,3 +648,16 @@ def _forget_watched(job: Job) -> None:
     for index, progress in enumerate(job.progress):
         if progress.predicted is not None:
             job.progress[index] = dataclasses.replace(progress, predicted=None)
+
+
+def _start_message(error: Exception) -> str:
+    """Why the trainers could not start, as the pages say it on each job."""
+    if isinstance(error, cluster.ClusterUnavailable):
+        return str(error)
+    # Raised on the lab's scheduler and re-raised here (the module's name is in the text).
+    if isinstance(error, ImportError) and "No module named 'rnnstock" in str(error):
+        return (
+            "The lab's Dask scheduler (or its workers) cannot import rnnstock: start them in"
+            ' this project\'s checkout with PYTHONPATH=$PWD (README, "A class of 200").'
+        )
+    return f"The trainers could not start: {error}"

@@ -32,9 +32,7 @@ def run_spec(split: SplitSpec = DEFAULT_SPLIT, seed: int = 1) -> ExperimentSpec:
     return ExperimentSpec(data=MSFT, split=split, train=TrainSpec(seed=seed))
 
 
-def entry(
-    name="Ada", owner="owner-a", rmse=5.0, persistence=5.3, split=DEFAULT_SPLIT, seed=1, when=None
-):
+def entry(name="Ada", owner="owner-a", rmse=5.0, persistence=5.3, split=DEFAULT_SPLIT, seed=1):
     return board.make_entry(
         run_spec(split, seed),
         rmse=rmse,
@@ -42,7 +40,6 @@ def entry(
         name=name,
         owner=owner,
         data_title="Microsoft (MSFT)",
-        when=when,
     )
 
 
@@ -153,8 +150,10 @@ def test_runs_leave_the_board_a_day_later_so_it_never_fills_up(servers, monkeypa
     client, _ = servers
     yesterday = time.time() - board.MAX_AGE_HOURS * 3600 - 60
     monkeypatch.setattr(board, "MAX_ENTRIES", 2)
-    board.publish(client, entry("Old", "a", seed=1, when=yesterday))
-    board.publish(client, entry("Older", "b", seed=1, when=yesterday))
+    for slot, name in enumerate(("Old", "Older")):  # as a publish stored them yesterday
+        stored = {**entry(name, f"o{slot}", seed=1), "when": yesterday}
+        del stored["board"]
+        client.set_metadata([board.ROOT, MY_BOARD, f"old-{slot}"], stored)
     assert board.entries(client, MY_BOARD) == []
     board.publish(client, entry("Ada", "c", seed=1))
     board.publish(client, entry("Grace", "d", seed=1))

@@ -94,6 +94,7 @@ def test_a_lab_restarted_under_a_running_server_trains_with_progress_again():
         running = jobs.submit(long, prices=make_prices())
         _until(lambda: running.progress, 180, "the long training's first epoch")
         for outage in (0.0, cluster.CONNECT_SECONDS + 2.0):
+            before = jobs.client()
             _stop(processes)
             jobs.wait(running.id, timeout=60)
             assert running.status == FAILED and running.error == LOST_CONNECTION
@@ -106,6 +107,9 @@ def test_a_lab_restarted_under_a_running_server_trains_with_progress_again():
             _until(lambda: len(running.progress) >= 2, 180, f"epochs after a {outage:.0f} s outage")  # noqa: B023
             assert [epoch.epoch for epoch in running.progress[:2]] == [1, 2]
             assert running.worker is not None  # its "started" message was heard too
+            # Dask's client reconnected by itself after the quick restart; after the long
+            # outage it had closed for good and the manager made a new one.
+            assert (jobs.client() is before) == (outage == 0.0)
     finally:
         jobs.shutdown()
         _stop(processes)
@@ -127,6 +131,9 @@ def test_an_import_that_fails_once_while_the_trainers_start_is_tried_again(monke
     monkeypatch.setattr(cluster, "start", start_once_broken)
     jobs = JobManager(workers=1)
     try:
+        # The first start itself succeeds (no failed start for a later click to redo).
+        jobs.client(timeout=120)
+        assert jobs.start_error is None
         job = jobs.submit(TINY, prices=make_prices())
         jobs.wait(job.id, timeout=180)
         assert job.status == DONE, job.error

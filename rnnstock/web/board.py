@@ -11,6 +11,7 @@ each browser's page reads it again every REFRESH_SECONDS.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -64,6 +65,8 @@ UNREACHABLE = (
     "The class board cannot be reached right now (the trainers' scheduler does not"
     " answer); it tries again every few seconds."
 )
+
+logger = logging.getLogger(__name__)
 
 
 # -- the teacher's link -------------------------------------------------------------------
@@ -319,7 +322,8 @@ def _live(board: str) -> None:
     client = _client_now()
     try:
         found = store.entries(client, board) if client is not None else None
-    except OSError:  # the scheduler went away mid-read (a lab's machine restarted)
+    except Exception:  # the scheduler went away mid-read (a lab's machine restarted)
+        logger.warning("reading the class board failed", exc_info=True)
         found = None
     if found is None:
         st.warning(UNREACHABLE)
@@ -440,7 +444,8 @@ def your_runs(client: Client, board: str) -> None:
         (st.success if kind == "success" else st.error)(literal(message, 600))
     try:
         mine = store.owned(client, _owner())
-    except OSError:
+    except Exception:  # the scheduler went away mid-read
+        logger.warning("reading this browser's board entries failed", exc_info=True)
         st.warning(UNREACHABLE)
         return
     jobs = [job for job in runs.session_jobs() if _finished(job)]
@@ -554,7 +559,8 @@ def _put(job_id: str) -> None:
         store.publish(client, entry)
     except store.BoardError as error:
         _say("error", str(error))
-    except OSError:
+    except Exception:  # the scheduler went away, or runs another version of rnnstock
+        logger.warning("putting a run on the class board failed", exc_info=True)
         _say("error", UNREACHABLE)
     else:
         _say("success", f"{job.label} is on the board as {entry['name']}.")
@@ -564,7 +570,8 @@ def _remove(entry_id: str) -> None:
     client = _client_now()
     try:
         removed = client is not None and store.remove(client, entry_id, _owner())
-    except OSError:
+    except Exception:  # the scheduler went away, or runs another version of rnnstock
+        logger.warning("taking a run off the class board failed", exc_info=True)
         removed = False
     if removed:
         _say("success", "Taken off the board.")
