@@ -16,18 +16,21 @@ from tests.conftest import make_prices
 from tests.lab import ROOT, _environment, _wait_for_workers, free_port
 from tests.test_experiment import TINY
 
+_SCHEDULER = ("distributed.cli.dask_scheduler",)
+_LOCAL = ("--host", "127.0.0.1", "--no-dashboard")
+
 
 def _scheduler_and_worker(port: int) -> list[subprocess.Popen]:
     """`dask scheduler` on ``port`` and one `dask worker` of one thread, on 127.0.0.1."""
     address = f"tcp://127.0.0.1:{port}"
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
     common = {"env": _environment(), "cwd": ROOT, **quiet}
-    local = ("--host", "127.0.0.1", "--no-dashboard")
-    scheduler = ("distributed.cli.dask_scheduler", "--port", str(port))
     worker = ("distributed.cli.dask_worker", address, "--nthreads", "1")
     processes = [
-        subprocess.Popen([sys.executable, "-m", *scheduler, *local], **common),
-        subprocess.Popen([sys.executable, "-m", *worker, *local], **common),
+        subprocess.Popen(
+            [sys.executable, "-m", *_SCHEDULER, "--port", str(port), *_LOCAL], **common
+        ),
+        subprocess.Popen([sys.executable, "-m", *worker, *_LOCAL], **common),
     ]
     _wait_for_workers(address, 1)
     return processes
@@ -140,3 +143,42 @@ def test_an_import_that_fails_once_while_the_trainers_start_is_tried_again(monke
         assert len(calls) == 2
     finally:
         jobs.shutdown()
+
+
+def test_a_lab_scheduler_without_rnnstock_on_its_path_is_named_and_leaves_no_clients(tmp_path):
+    """README's step 2 forgotten (no PYTHONPATH=$PWD): each Train says how to start the
+    scheduler, and the server does not pile up clients on it (nor run out of files)."""
+    port = free_port()
+    environment = {key: value for key, value in _environment().items() if key != "PYTHONPATH"}
+    scheduler = subprocess.Popen(
+        [sys.executable, "-m", *_SCHEDULER, "--port", str(port), *_LOCAL],
+        env=environment,
+        cwd=tmp_path,  # not the checkout: rnnstock cannot be imported there
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    jobs = JobManager(scheduler=f"tcp://127.0.0.1:{port}")
+    try:
+        _until(lambda: _answers(port), 60, "the scheduler's start")
+        for _ in range(3):  # three clicks of Train
+            job = jobs.submit(TINY, prices=make_prices())
+            jobs.wait(job.id, timeout=60)
+            assert job.status == FAILED
+            assert "cannot import rnnstock" in job.error and "PYTHONPATH=$PWD" in job.error
+        with Client(f"tcp://127.0.0.1:{port}", timeout=10, set_as_default=False) as probe:
+            clients = probe.run_on_scheduler(lambda dask_scheduler: len(dask_scheduler.clients))
+        assert clients <= 2  # the probe's own, and at most one of the server's closing
+    finally:
+        jobs.shutdown()
+        scheduler.terminate()
+        scheduler.wait(timeout=20)
+
+
+def _answers(port: int) -> bool:
+    import socket
+
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except OSError:
+        return False
+    return True
