@@ -52,7 +52,7 @@ def test_two_models_compare_on_identical_data():
     charts = [c.proto.spec for c in app.get("plotly_chart")]
     chart = next(spec for spec in charts if '"Predicted (GRU)"' in spec)
     assert '"Predicted (LSTM)"' in chart and '"Real"' in chart and "Persistence" in chart
-    table = app.dataframe[0].value
+    table = app.table[0].value
     models = [row for row in table.index if not row.startswith("Persistence")]
     assert models == ["LSTM", "GRU"]
     assert (table.loc[models, "Epochs run"] == 2).all()
@@ -70,7 +70,7 @@ def test_two_models_compare_on_identical_data():
 def test_repeating_over_seeds_shows_the_spread():
     app = tiny_comparison(open_compare_page(), cells=("GRU", "SimpleRNN"), repeats=2)
     assert not app.exception and not app.error
-    table = app.dataframe[0].value
+    table = app.table[0].value
     assert (table.loc[["GRU", "SimpleRNN"], "Seeds"] == 2).all()
     assert "averaged over 2 seeds" in " ".join(i.value for i in app.info)
     assert any(

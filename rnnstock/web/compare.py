@@ -110,12 +110,13 @@ def results(jobs: list[Job]) -> None:
     st.info(comparison.ranking())
     table = comparison.table()
     whole = [c for c in ("Parameters", "Epochs run", "Seeds") if c in table.columns]
-    st.dataframe(
+    # A table, not a data grid: the grid shows a missing value (persistence has no
+    # parameters, time or epochs) as "None" whatever the format says.
+    st.table(
         table.astype("float64")
         .style.format("{:,.2f}", na_rep="–")
         .format("{:.0%}", subset=["Skill vs persistence"], na_rep="–")
-        .format("{:,.0f}", subset=whole, na_rep="–"),
-        width="stretch",
+        .format("{:,.0f}", subset=whole, na_rep="–")
     )
     if comparison.repeats > 1:
         st.plotly_chart(

@@ -276,6 +276,6 @@ def show(mistake: Mistake) -> None:
         style = style.format("{:,.0f}", subset=whole)
         if "Skill vs persistence" in table.columns:
             style = style.format("{:.0%}", subset=["Skill vs persistence"])
-        st.dataframe(style, width="stretch")
+        st.table(style)  # a data grid would show a missing value as "None"
     if mistake.chart is not None:
         chart_col.plotly_chart(mistake_figure(mistake.chart), key=f"{PAGE}.chart.{mistake.id}")

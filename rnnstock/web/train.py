@@ -223,7 +223,8 @@ def results(job: Job) -> None:
             getattr(scores.persistence, name),
             name != "r2",
         )
-    st.dataframe(scores.table().style.format("{:,.2f}", na_rep="–"), width="stretch")
+    # A table, not a data grid, which would show a missing score as "None".
+    st.table(scores.table().style.format("{:,.2f}", na_rep="–"))
     st.caption(DIRECTION_NOTE)
     summary_col, loss_col = st.columns([2, 3])
     with summary_col:

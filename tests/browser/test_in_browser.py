@@ -176,6 +176,12 @@ def test_two_tiny_models_are_compared(app: AppPage):
     app.wait_for_charts(3)  # real vs each model, and a loss curve per model
     legend = app.legend()
     assert {"Real", "Predicted (LSTM)", "Predicted (GRU)"} <= set(legend), legend
+    # Persistence learns nothing: its parameters, time and epochs read "–", not "None".
+    persistence = (
+        app.main().get_by_test_id("stTable").get_by_role("row").filter(has_text="tomorrow = today")
+    )
+    expect(persistence).to_contain_text("–")
+    expect(persistence).not_to_contain_text("None")
     app.snap(
         "compared",
         readme="compare.png",
