@@ -5,14 +5,20 @@ window and lets autodiff build the backward loop: a dozen small ops per time
 step each way, and in the backward loop two small matrix products per step
 (one for the state's gradient, one for the weights'). The layers here keep
 ``keras.layers.LSTM`` / ``keras.layers.GRU`` (same weights, same config, same
-equations; ``tests/test_models.py`` checks outputs and gradients against
-Keras') and only replace that loop:
+equations; ``tests/test_models.py`` and ``tests/test_fused_lstm.py`` check
+outputs and gradients against Keras') and only replace that loop:
 
 - **LSTM**: TensorFlow's fused op over the whole sequence, ``BlockLSTM`` (the
-  kernel behind tf.compat.v1's ``LSTMBlockFusedCell``, with its gradient
-  registered): one C++ loop each way, no XLA compilation needed. Not
-  ``BlockLSTMV2``: TF 2.21 registers V1's gradient for it, which reads V2's
-  gates in V1's order.
+  kernel behind tf.compat.v1's ``LSTMBlockFusedCell``): one C++ loop that keeps
+  every gate's activation (XLA cannot compile it). Not ``BlockLSTMV2``:
+  TF 2.21 registers V1's gradient for it, which reads V2's gates in V1's order.
+  The backward pass is written out (``lstm_sequence``) rather than TensorFlow's
+  ``BlockLSTMGrad``, which adds one small product per time step for the
+  weights' gradient: a loop compiled by XLA (a small program of its own, called
+  from the graph) that only carries the gradients of h and c, then the weights'
+  gradient as one product over all steps, as the GRU below. A DataCamp epoch
+  takes about a fifth less CPU time; the first epoch compiles the loop (about
+  0.7 CPU s, 0.2 s once XLA's disk cache has it).
 - **GRU**: TensorFlow has no fused GRU for CPUs, so the backward pass is
   written out (``tf.custom_gradient``) the way cuDNN does it: the loop only
   carries the state's gradient, and the gradients of the weights are one
@@ -110,40 +116,22 @@ def _fused_classes() -> dict[str, type]:
             cell = self.cell
             h0, c0 = initial_state
             x = time_major(self, sequences)
-            no_peephole = tf.zeros([cell.units], dtype=x.dtype)
             w = icfo(tf.concat([cell.kernel.value, cell.recurrent_kernel.value], axis=0))
             b = icfo(cell.bias.value)
-            steps = tf.shape(x, out_type=tf.int64)[0]
-
-            def block(x, h0, c0):
-                _, c, _, _, _, _, h = tf.raw_ops.BlockLSTM(
-                    seq_len_max=steps,
-                    x=x,
-                    cs_prev=c0,
-                    h_prev=h0,
-                    w=w,
-                    wci=no_peephole,
-                    wcf=no_peephole,
-                    wco=no_peephole,
-                    b=b,
-                    forget_bias=0.0,  # Keras puts its forget bias in b
-                    cell_clip=-1.0,  # no clipping, as Keras
-                    use_peephole=False,
-                )
-                return h, c
+            every_step = self.return_sequences
 
             # Each batch as two halves, two BlockLSTM ops that TensorFlow's two inter-op
-            # threads (models.TRAINING_INTEROP_THREADS) run side by side: a training uses
-            # both cores, as the tutorial's code does, where one op's small products
-            # (32×126 by 126×500) gain nothing from a second intra-op thread. Always two,
-            # whatever else is training, so a seed gives the same weights every time.
-            # An odd batch gets one zero window so that both halves have windows (the
-            # gradient of an empty half is garbage); its outputs are dropped, so its
-            # share of every gradient is exactly zero.
+            # threads (backend.TRAINING_INTEROP_THREADS) run side by side, and so are
+            # their backward passes: a training uses both cores, as the tutorial's code
+            # does, where one op's small products (32×126 by 126×500) gain nothing from a
+            # second intra-op thread. Always two, whatever else is training, so a seed
+            # gives the same weights every time. An odd batch gets one zero window so
+            # that both halves have windows (the gradient of an empty half is garbage);
+            # its outputs are dropped, so its share of every gradient is exactly zero.
             batch = tf.shape(x)[1]
             odd = batch % 2
             parts = [
-                block(*part)
+                lstm_sequence(*part, w, b, every_step=every_step)
                 for part in zip(
                     tf.split(tf.pad(x, [[0, 0], [0, odd], [0, 0]]), 2, axis=1),
                     tf.split(tf.pad(h0, [[0, odd], [0, 0]]), 2, axis=0),
@@ -151,10 +139,14 @@ def _fused_classes() -> dict[str, type]:
                     strict=True,
                 )
             ]
-            h = tf.concat([p[0] for p in parts], axis=1)[:, :batch]
-            c = tf.concat([p[1] for p in parts], axis=1)[:, :batch]
-            last, outputs = keras_outputs(self, h)
-            return last, outputs, [last, c[-1]]
+            c = tf.concat([p[1] for p in parts], axis=0)[:batch]
+            if every_step:
+                h = tf.concat([p[0] for p in parts], axis=1)[:, :batch]
+                last, outputs = keras_outputs(self, h)
+            else:
+                last = tf.concat([p[0] for p in parts], axis=0)[:batch]
+                outputs = last[:, None]
+            return last, outputs, [last, c]
 
     @keras.saving.register_keras_serializable(package="rnnstock")
     class FusedGRU(keras.layers.GRU):
@@ -176,6 +168,136 @@ def _fused_classes() -> dict[str, type]:
             return last, outputs, [last]
 
     return {"LSTM": FusedLSTM, "GRU": FusedGRU}
+
+
+# How the fused LSTM's backward pass runs (bench levers ``lstm-grad-*``): "xla", the
+# loop of ``lstm_gates_gradient`` compiled by XLA; "graph", the same loop as plain
+# TensorFlow ops; "block", TensorFlow's registered gradient of BlockLSTM (BlockLSTMGrad).
+LSTM_BACKWARD = "xla"
+
+
+def lstm_sequence(x, h0, c0, w, b, *, every_step: bool = True):
+    """Keras' LSTM (gates i, c, f, o in BlockLSTM's order) over a time-major sequence.
+
+    ``x`` is (time, batch, inputs), ``w`` is the kernel over [x, h] (inputs + units,
+    4 units), ``b`` the bias. Returns every state h (time, batch, units), or only the
+    last one unless ``every_step``, and the last cell state c::
+
+        i = σ(xh·Wi + bi)    f = σ(xh·Wf + bf)    o = σ(xh·Wo + bo)    c̃ = tanh(xh·Wc + bc)
+        c ← f ⊙ c + i ⊙ c̃                        h ← o ⊙ tanh(c)
+
+    The forward pass is TensorFlow's BlockLSTM, which keeps every intermediate. The
+    backward pass (``LSTM_BACKWARD``) is written out as cuDNN does it: a loop from the
+    last step to the first that carries only the gradients of h and c and keeps each
+    step's gate gradients, then the weights' gradient as one product over every step
+    and sample, instead of BlockLSTMGrad's one small product per step.
+    """
+    import tensorflow as tf
+
+    def forward(x, h0, c0, w, b):
+        no_peephole = tf.zeros([tf.shape(h0)[1]], dtype=x.dtype)
+        return tf.raw_ops.BlockLSTM(
+            seq_len_max=tf.shape(x, out_type=tf.int64)[0],
+            x=x,
+            cs_prev=c0,
+            h_prev=h0,
+            w=w,
+            wci=no_peephole,
+            wcf=no_peephole,
+            wco=no_peephole,
+            b=b,
+            forget_bias=0.0,  # Keras puts its forget bias in b
+            cell_clip=-1.0,  # no clipping, as Keras
+            use_peephole=False,
+        )
+
+    def outputs(h, cs):
+        return (h if every_step else h[-1]), cs[-1]
+
+    if LSTM_BACKWARD == "block":
+        _, cs, _, _, _, _, h = forward(x, h0, c0, w, b)
+        return outputs(h, cs)
+
+    @tf.custom_gradient
+    def sequence(x, h0, c0, w, b):
+        i, cs, f, o, ci, co, h = forward(x, h0, c0, w, b)
+
+        def backward(d_h, d_c):
+            steps, batch = tf.shape(x)[0], tf.shape(x)[1]
+            inputs, units = tf.shape(x)[2], tf.shape(h0)[1]
+            # TensorFlow passes zeros for an output nothing used; a tape may pass None.
+            d_h = tf.zeros_like(h if every_step else h0) if d_h is None else d_h
+            d_c = tf.zeros_like(c0) if d_c is None else d_c
+            if every_step:
+                d_h_steps, d_h = d_h, tf.zeros_like(h0)
+            else:
+                d_h_steps = None
+            loop = _xla(lstm_gates_gradient) if LSTM_BACKWARD == "xla" else lstm_gates_gradient
+            d_gates, d_h0, d_c0 = loop(
+                d_h_steps, d_h, d_c, i, cs, f, o, ci, co, c0, tf.transpose(w[inputs:])
+            )
+            # The weights' and the bias's gradients as ONE product over every step and
+            # sample: [x, h₋₁, 1]ᵀ·d_gates, where h₋₁ is each step's previous state.
+            h_prev = tf.concat([h0[None], h[:-1]], axis=0)
+            ones = tf.ones_like(x[..., :1])
+            rows = steps * batch
+            xh1 = tf.reshape(tf.concat([x, h_prev, ones], axis=-1), (rows, -1))
+            d_flat = tf.reshape(d_gates, (rows, 4 * units))
+            d_wb = tf.matmul(xh1, d_flat, transpose_a=True)
+            d_w, d_b = d_wb[:-1], d_wb[-1]
+            # The inputs' gradient (a stacked or bidirectional LSTM's lower layer), one
+            # product; TensorFlow drops it when nothing asks for it (the model's input).
+            d_x = tf.reshape(tf.matmul(d_flat, w[:inputs], transpose_b=True), tf.shape(x))
+            return d_x, d_h0, d_c0, d_w, d_b
+
+        return outputs(h, cs), backward
+
+    return sequence(x, h0, c0, w, b)
+
+
+def lstm_gates_gradient(d_h_steps, d_h, d_c, i, cs, f, o, ci, co, c0, recurrent_t):
+    """The LSTM's backward loop, from the last step to the first, from BlockLSTM's outputs.
+
+    ``d_h_steps`` is the gradient of every step's h (time, batch, units), or None when
+    only the last h had one (``d_h``); ``d_c`` is the last c's gradient,
+    ``recurrent_t`` the transposed recurrent kernel (4 units, units). Returns the
+    gradients of every step's gates before their activations (time, batch, 4 units,
+    i c f o), and those of h0 and c0. Each step: one (batch, 4 units)·(4 units, units)
+    product and a few elementwise ops.
+    """
+    import tensorflow as tf
+
+    steps = tf.shape(i)[0]
+
+    def step(t, d_h, d_c, d_gates):
+        t = t - 1
+        if d_h_steps is not None:
+            d_h = d_h + d_h_steps[t]
+        i_t, f_t, o_t, ci_t, co_t = i[t], f[t], o[t], ci[t], co[t]
+        c_prev = tf.where(t > 0, cs[tf.maximum(t - 1, 0)], c0)
+        d_cs = d_c + d_h * o_t * (1.0 - co_t * co_t)
+        d_t = tf.concat(
+            [
+                d_cs * ci_t * i_t * (1.0 - i_t),
+                d_cs * i_t * (1.0 - ci_t * ci_t),
+                d_cs * c_prev * f_t * (1.0 - f_t),
+                d_h * co_t * o_t * (1.0 - o_t),
+            ],
+            axis=-1,
+        )
+        return t, tf.matmul(d_t, recurrent_t), d_cs * f_t, d_gates.write(t, d_t)
+
+    d_gates = tf.TensorArray(i.dtype, size=steps, element_shape=(c0.shape[0], recurrent_t.shape[0]))
+    _, d_h0, d_c0, d_gates = tf.while_loop(lambda t, *_: t > 0, step, (steps, d_h, d_c, d_gates))
+    return d_gates.stack(), d_h0, d_c0
+
+
+@cache
+def _xla(function):
+    """``function`` as one XLA program (a TensorFlow function called from the graph)."""
+    import tensorflow as tf
+
+    return tf.function(function, jit_compile=True, autograph=False)
 
 
 def gru_sequence(x, h0, kernel, recurrent_kernel, input_bias, recurrent_bias):
