@@ -45,6 +45,9 @@ class Variant:
     batch_hook: bool = True  # rnnstock's cancel check after every batch
     malloc_tuned: bool = False  # glibc keeps freed memory instead of unmapping it
     fused: bool = False  # rnnstock.fused's layer (LSTM: TF's BlockLSTM op; GRU: batched grads)
+    # The fused LSTM's backward pass (rnnstock.fused.LSTM_BACKWARD): "block" (TensorFlow's
+    # BlockLSTMGrad), "graph" or "xla" (the written-out loop); "" leaves rnnstock's choice.
+    lstm_backward: str = ""
     env: dict = field(default_factory=dict, hash=False)
 
 
@@ -58,6 +61,7 @@ def train_variant(variant: Variant, epochs: int, csv: str = str(MASTERCARD_CSV))
         from rnnstock.training import keep_freed_memory
 
         keep_freed_memory()
+    from rnnstock import fused
     from rnnstock.backend import import_keras
     from rnnstock.data import read_price_csv
     from rnnstock.fused import fused_class
@@ -78,6 +82,8 @@ def train_variant(variant: Variant, epochs: int, csv: str = str(MASTERCARD_CSV))
     if variant.determinism:
         tf.config.experimental.enable_op_determinism()
     layer = getattr(keras.layers, variant.cell)
+    if variant.lstm_backward:
+        fused.LSTM_BACKWARD = variant.lstm_backward
     if variant.fused:
         layer = fused_class(variant.cell)
     model = keras.Sequential(
@@ -222,6 +228,21 @@ VARIANTS = {
         cores=1,
         **FUSED_XLA,
     ),
+    **{
+        f"lstm-grad-{backward}{suffix}": Variant(
+            f"rnnstock now, the fused LSTM's backward pass by {how}{where}",
+            pipeline="no-autotune",
+            lstm_backward=backward,
+            cores=cores,
+            **FUSED_XLA,
+        )
+        for backward, how in (
+            ("block", "TensorFlow's BlockLSTMGrad"),
+            ("graph", "a written-out loop in plain TF ops"),
+            ("xla", "a written-out loop compiled by XLA"),
+        )
+        for suffix, where, cores in (("", "", 0), ("-1core", ", on one core", 1))
+    },
     "rnnstock-spe32": Variant(
         "XLA, 32 steps/call", jit_compile=True, **{**TUNED, "steps_per_execution": 32}
     ),
