@@ -27,6 +27,7 @@ except ModuleNotFoundError as missing:  # a failure, never a skip
         " from requirements-dev.txt"
     ) from missing
 from bench.startup import CHROMIUM, CHROMIUM_ARGS, answers, free_port, streamlit_command
+from rnnstock.config import MISTAKES_TINY
 from tests.conftest import REPO
 
 SCREENSHOT_DIR = Path(os.environ.get("RNNSTOCK_SCREENSHOT_DIR") or REPO / "browser-screenshots")
@@ -101,6 +102,9 @@ def server(tmp_path_factory, screenshot_dir) -> str:
         RNNSTOCK_WORKERS="1",  # one trainer: TensorFlow loads once, the tests' runs queue
         TF_CPP_MIN_LOG_LEVEL="3",
         PYTHONUNBUFFERED="1",
+        # The Mistakes page trains tiny models (a few units, 2 epochs; rnnstock.mistakes):
+        # ten trainings in seconds each, not the tutorials' minutes. No other page reads it.
+        **{MISTAKES_TINY: "1"},
     )
     command = streamlit_command(port)
     log_path = screenshot_dir / "streamlit-server.log"

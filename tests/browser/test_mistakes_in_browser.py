@@ -2,66 +2,24 @@
 the Train page, the measurement in the background with tiny models, and each mistake's
 figures, reason and chart drawn.
 
-The server here is this module's own, started as the session's is but with
-``RNNSTOCK_MISTAKES_TINY=1`` (rnnstock.mistakes): every model a few units and 2 epochs,
-so ten trainings take seconds each, not the tutorials' minutes.
+The session's server runs with ``RNNSTOCK_MISTAKES_TINY=1`` (rnnstock.mistakes, see
+tests/browser/conftest.py): every model a few units and 2 epochs, so ten trainings take
+seconds each, not the tutorials' minutes.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import time
 
-import pytest
 from playwright.sync_api import expect
 
-from bench.startup import answers, free_port, streamlit_command
-from rnnstock.mistakes import INFO, TINY_SWITCH
+from rnnstock.mistakes import INFO
 from rnnstock.presets import PRESETS
 from tests.browser.browsing import CHART, METRIC, PROGRESS, TRAINING_TIMEOUT, AppPage
-from tests.browser.conftest import SERVER_START_TIMEOUT, _stop_group
-from tests.conftest import REPO
 
 PRESET_BOX = "Start from a tutorial's settings"
 CHOSEN = "Mistakes to measure"
 MEASURED = 5 * TRAINING_TIMEOUT  # ten tiny trainings, one at a time, TensorFlow's start
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory, screenshot_dir) -> str:
-    """`streamlit run server.py` with tiny models for the Mistakes page (this module's)."""
-    port = free_port()
-    env = dict(
-        os.environ,
-        RNNSTOCK_CACHE_DIR=str(tmp_path_factory.mktemp("mistakes-cache")),
-        RNNSTOCK_WORKERS="1",
-        TF_CPP_MIN_LOG_LEVEL="3",
-        PYTHONUNBUFFERED="1",
-        **{TINY_SWITCH: "1"},
-    )
-    log_path = screenshot_dir / "streamlit-server-mistakes.log"
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(
-            streamlit_command(port),
-            cwd=REPO,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + SERVER_START_TIMEOUT
-        while not answers(f"{url}/_stcore/health"):
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("streamlit run did not start:\n" + log_path.read_text()[-3000:])
-            time.sleep(0.2)
-        yield url
-    finally:
-        left = _stop_group(process.pid, process)
-    assert not left, f"processes left behind by the Streamlit server: {left}"
 
 
 def choose(app: AppPage, box_label: str, option: str) -> None:
