@@ -294,10 +294,13 @@ class AppPage:
         assert not problems, f"layout problems (see {self.shot_dir}):\n{problems}"
 
     def _resize(self, width: int, height: int) -> None:
-        if self.page.viewport_size != {"width": width, "height": height}:
+        size = self.page.viewport_size
+        if size != {"width": width, "height": height}:
             self.page.set_viewport_size({"width": width, "height": height})
-            # Plotly redraws charts on a window resize, after a short debounce.
-            self.page.wait_for_timeout(600)
+            # Plotly redraws charts after a short debounce when the page gets wider or
+            # narrower; a taller page (the full-length shot) changes no width to redraw for.
+            if size is None or size["width"] != width:
+                self.page.wait_for_timeout(600)
         # The pointer in an empty corner: no hover effects (Plotly's toolbar) in the picture.
         self.page.mouse.move(width - 2, height - 2)
 
