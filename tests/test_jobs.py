@@ -315,25 +315,6 @@ def test_workers_are_replaced_after_their_share_of_trainings_even_with_a_queue()
         jobs.shutdown()
 
 
-def test_the_server_never_imports_tensorflow_but_its_workers_do_at_once(tmp_path):
-    """Issue 6's decision (a): the workers import TensorFlow as the cluster starts, so the
-    first training does not wait for it; the server process never does."""
-    server = _server_like(
-        tmp_path,
-        "    import psutil, sys\n"
-        "    def has_tensorflow():\n"
-        "        return any('libtensorflow' in m.path for m in psutil.Process().memory_maps())\n"
-        "    print('server', 'tensorflow' in sys.modules, has_tensorflow(), flush=True)\n"
-        "    print('workers', *manager.client().run(has_tensorflow).values(), flush=True)\n"
-        "    manager.shutdown()\n",
-        train=False,
-    )
-    out, err = server.communicate(timeout=180)
-    lines = dict(line.split(" ", 1) for line in out.splitlines())
-    assert lines["server"] == "False False", err
-    assert lines["workers"] == "True True", err
-
-
 def _server_like(
     tmp_path: Path, body: str, *, announce: bool = True, train: bool = True
 ) -> subprocess.Popen:
@@ -344,6 +325,7 @@ def _server_like(
     ``body``."""
     script = tmp_path / "server_like.py"
     script.write_text(
+        "import sys\n"
         "import time\n"
         "import psutil\n"
         "from rnnstock.jobs import JobManager\n"
@@ -382,11 +364,29 @@ def _alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
-def test_workers_end_with_a_server_that_is_killed(tmp_path):
-    """A server killed outright (SIGKILL, SIGTERM, a crash) runs no clean-up; its workers,
-    each holding TensorFlow, and the manager's process must not live on without it."""
-    server = _server_like(tmp_path, "    time.sleep(600)\n")
+def test_tensorflow_only_in_the_workers_which_end_with_a_server_that_is_killed(tmp_path):
+    """Issue 6's decision (a): the workers import TensorFlow as the cluster starts, so the
+    first training does not wait for it; the server process never does. And a server
+    killed outright (SIGKILL, SIGTERM, a crash) runs no clean-up; its workers, each
+    holding TensorFlow, and the manager's process must not live on without it. (One
+    server for both: each start costs two workers' TensorFlow import.)"""
+    server = _server_like(
+        tmp_path,
+        "    def has_tensorflow():\n"
+        "        return any('libtensorflow' in m.path for m in psutil.Process().memory_maps())\n"
+        "    print('server', 'tensorflow' in sys.modules, has_tensorflow(), flush=True)\n"
+        "    print('workers', *manager.client().run(has_tensorflow).values(), flush=True)\n"
+        "    job = manager.submit(TINY, prices=make_prices())\n"
+        "    manager.wait(job.id, timeout=120)\n"
+        "    print('ready', *pids, flush=True)\n"
+        "    time.sleep(600)\n",
+        announce=False,
+        train=False,
+    )
     try:
+        lines = [server.stdout.readline().strip() for _ in range(2)]
+        failed = server.stderr.read() if server.poll() is not None else ""
+        assert lines == ["server False False", "workers True True"], (lines, failed)
         first = server.stdout.readline().split()
         assert first[:1] == ["ready"], server.stderr.read()
         children = [int(pid) for pid in first[1:]]

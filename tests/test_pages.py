@@ -46,7 +46,9 @@ def tiny_comparison(app: AppTest, cells=("LSTM", "GRU"), repeats=1) -> AppTest:
     return wait_for(app, jobs)
 
 
-def test_two_models_compare_on_identical_data():
+def test_two_models_compare_on_identical_data_and_then_forecast_and_backtest():
+    """One tiny comparison serves both pages: Compare's results, then the Forecast page's
+    forecast and backtest of the models it trained."""
     app = tiny_comparison(open_compare_page())
     assert not app.exception and not app.error
     charts = [c.proto.spec for c in app.get("plotly_chart")]
@@ -65,6 +67,26 @@ def test_two_models_compare_on_identical_data():
     assert "Ranking this time:" in ranking and "GRU beats LSTM" in ranking
     losses = [c for c in app.get("plotly_chart") if "loss" in c.proto.spec.lower()]
     assert len(losses) == 2  # loss curves side by side
+
+    # The Forecast page forecasts with the models just trained.
+    app.switch_page(FORECAST.path).run()
+    assert not app.exception and not app.error
+    app.number_input(key="forecast.forecast_days").set_value(7).run()
+    charts = [c.proto.spec for c in app.get("plotly_chart")]
+    forecast = next(spec for spec in charts if "business days past" in spec)
+    assert "7 business days past 2017-11-10" in forecast  # the MSFT sample's last day
+    assert '"Forecast (' in forecast and "Persistence" in forecast
+    assert any("Error by days ahead" in spec for spec in charts)
+    csv = next(b for b in app.get("download_button") if "Forecast" in b.proto.label)
+    assert csv is not None
+    text = " ".join(m.value for m in app.markdown)
+    assert "After 1 day its RMSE is" in text
+    # A forecast longer than the declared bound is a message, not minutes of work.
+    app.number_input(key="forecast.forecast_days").set_value(100_000).run()
+    assert any(
+        "The forecast length must be from 1 to 60, not 100,000" in e for e in said(app.error)
+    )
+    assert not any("business days past" in c.proto.spec for c in app.get("plotly_chart"))
 
 
 def test_repeating_over_seeds_shows_the_spread():
@@ -91,28 +113,6 @@ def test_the_datacamp_button_sets_up_the_tutorials_comparison():
     # The tutorial's dates do not fit the MSFT sample: the page says so rather than move them.
     assert any("leaves no test days" in e for e in said(app.error))
     assert app.button(key="compare.start").disabled
-
-
-def test_the_forecast_page_forecasts_n_days_and_backtests():
-    app = tiny_comparison(open_compare_page())
-    app.switch_page(FORECAST.path).run()
-    assert not app.exception and not app.error
-    app.number_input(key="forecast.forecast_days").set_value(7).run()
-    charts = [c.proto.spec for c in app.get("plotly_chart")]
-    forecast = next(spec for spec in charts if "business days past" in spec)
-    assert "7 business days past 2017-11-10" in forecast  # the MSFT sample's last day
-    assert '"Forecast (' in forecast and "Persistence" in forecast
-    assert any("Error by days ahead" in spec for spec in charts)
-    csv = next(b for b in app.get("download_button") if "Forecast" in b.proto.label)
-    assert csv is not None
-    text = " ".join(m.value for m in app.markdown)
-    assert "After 1 day its RMSE is" in text
-    # A forecast longer than the declared bound is a message, not minutes of work.
-    app.number_input(key="forecast.forecast_days").set_value(100_000).run()
-    assert any(
-        "The forecast length must be from 1 to 60, not 100,000" in e for e in said(app.error)
-    )
-    assert not any("business days past" in c.proto.spec for c in app.get("plotly_chart"))
 
 
 def test_the_forecast_page_without_a_model_offers_to_train_one():
