@@ -91,3 +91,42 @@ def assert_not_imported(script: str, modules=("tensorflow", "keras")) -> None:
         timeout=180,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+# -- two processes (pytest-xdist, `-n 2` in pyproject.toml) ------------------------------
+# A file runs in one process, so its module fixtures (a cluster, a lab) start once, and the
+# browser tests run in one process, as they share one Streamlit server. The longest of these
+# units start first, so that neither process is left with a long one at the end.
+LONGEST_FIRST = (
+    "tests/browser",
+    "tests/test_jobs.py",
+    "tests/test_walk.py",
+    "tests/test_cluster_start.py",
+    "tests/test_mistakes.py",
+    "tests/test_app.py",
+    "tests/test_pages.py",
+    "tests/test_data_fuzz.py",
+)
+
+
+def _unit(nodeid: str) -> str:
+    """The share of work one process runs: the browser tests, or else a file."""
+    path = nodeid.split("::", 1)[0]
+    return "tests/browser" if path.startswith("tests/browser/") else path
+
+
+def pytest_collection_modifyitems(config, items):
+    if hasattr(config, "workerinput"):  # a pytest-xdist worker: the longest units first
+        rank = {unit: place for place, unit in enumerate(LONGEST_FIRST)}
+        items.sort(key=lambda item: rank.get(_unit(item.nodeid), len(rank)))
+
+
+def pytest_xdist_make_scheduler(config, log):
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByUnit(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _unit(nodeid)
+
+    config.option.loadscopereorder = False  # keep the order above
+    return ByUnit(config, log)
