@@ -99,11 +99,14 @@ def lab(workers: int = 2) -> Iterator[Lab]:
 
 
 def workers_have(client, module: str, timeout: float = 120) -> bool:
-    """Whether every worker of ``client``'s cluster has imported ``module`` within
+    """Whether every worker of ``client``'s cluster has finished importing ``module`` within
     ``timeout`` seconds (the worker plugin imports Keras as each worker starts)."""
 
     def imported() -> bool:
-        return module in sys.modules
+        # In sys.modules from the start of its import: done once its spec says so (a check
+        # made meanwhile found Keras there but TensorFlow's library not yet loaded).
+        loaded = sys.modules.get(module)
+        return loaded is not None and not getattr(loaded.__spec__, "_initializing", False)
 
     deadline = time.monotonic() + timeout
     while not all(client.run(imported).values()):
