@@ -85,6 +85,9 @@ def test_a_higher_priority_goes_first(manager):
     blocker = manager.submit(TINY.replace(train=TINY.train.replace(epochs=30)), prices=prices)
     later = manager.submit(TINY, prices=prices, priority=-1)
     class_run = manager.submit(TINY, prices=prices)
+    # The blocker on the worker first: until then it is first in the queue (a loaded
+    # machine once showed places 2 and 3 here).
+    _until(lambda: blocker.status == RUNNING, what="the blocker's start")
     _until(lambda: manager.queue_position(class_run) is not None, what="the queue's order")
     assert (manager.queue_position(class_run), manager.queue_position(later)) == (1, 2)
     manager.cancel(blocker.id)
