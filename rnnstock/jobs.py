@@ -419,12 +419,15 @@ class JobManager:
             with contextlib.suppress(Exception):
                 client.close(timeout=1)
             return fresh
-        if (
-            client.status == "running"
-            and client.scheduler_info(n_workers=0)["id"] != self._scheduler_id
-        ):
-            self._set_up(client)
+        if client.status == "running":
+            self._set_up_if_new(client)
         return client
+
+    def _set_up_if_new(self, client: Client) -> None:
+        """Set the manager up on ``client``'s scheduler if it is not the one it was set up
+        on (a lab's scheduler restarted, and Dask's client reconnected to the new one)."""
+        if client.scheduler_info(n_workers=0)["id"] != self._scheduler_id:
+            self._set_up(client)
 
     def _fail_jobs_of(self, client: Client) -> None:
         """Jobs sent through a client that closed for good whose futures it never ended
@@ -480,8 +483,7 @@ class JobManager:
             try:
                 if client.status != "running":
                     raise OSError(client.status)
-                if client.scheduler_info(n_workers=0)["id"] != self._scheduler_id:
-                    self._set_up(client)
+                self._set_up_if_new(client)
             except Exception:
                 self._fail(job, LOST_CONNECTION)
                 return
